@@ -1,0 +1,75 @@
+package io.quarkiverse.leader.deployment;
+
+import org.jboss.jandex.MethodInfo;
+import org.jboss.jandex.Type;
+
+import io.quarkiverse.leader.runtime.NotificationMethod.ExecutionModel;
+import io.quarkiverse.leader.runtime.NotificationMethod.PayloadKind;
+import io.quarkus.arc.processor.BeanInfo;
+import io.quarkus.arc.processor.InvokerInfo;
+import io.quarkus.builder.item.MultiBuildItem;
+
+/**
+ * A valid {@code @OnLeaderNotification} method, with the invoker generated for it.
+ */
+public final class NotificationMethodBuildItem extends MultiBuildItem {
+
+    private final BeanInfo bean;
+    private final MethodInfo method;
+    private final String channel;
+    private final boolean ordered;
+    private final PayloadKind payloadKind;
+    private final Type payloadType;
+    private final ExecutionModel executionModel;
+    private final InvokerInfo invoker;
+
+    NotificationMethodBuildItem(BeanInfo bean, MethodInfo method, String channel, boolean ordered,
+            PayloadKind payloadKind, Type payloadType, ExecutionModel executionModel, InvokerInfo invoker) {
+        this.bean = bean;
+        this.method = method;
+        this.channel = channel;
+        this.ordered = ordered;
+        this.payloadKind = payloadKind;
+        this.payloadType = payloadType;
+        this.executionModel = executionModel;
+        this.invoker = invoker;
+    }
+
+    public BeanInfo bean() {
+        return bean;
+    }
+
+    public MethodInfo method() {
+        return method;
+    }
+
+    public String channel() {
+        return channel;
+    }
+
+    public boolean ordered() {
+        return ordered;
+    }
+
+    public PayloadKind payloadKind() {
+        return payloadKind;
+    }
+
+    /** The parameter's type, or {@code null} for a method without parameter. */
+    public Type payloadType() {
+        return payloadType;
+    }
+
+    public ExecutionModel executionModel() {
+        return executionModel;
+    }
+
+    public InvokerInfo invoker() {
+        return invoker;
+    }
+
+    /** {@code com.acme.Jobs#onEvent(String)}, as error messages and logs name the method. */
+    public String description() {
+        return NotificationMethodsProcessor.describe(method);
+    }
+}

@@ -1,0 +1,198 @@
+package io.quarkiverse.leader.deployment;
+
+import static io.quarkiverse.leader.deployment.LeaderDotNames.BLOCKING;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.COMPLETION_STAGE;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.JSON_NODE;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.JSON_OBJECT;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.NON_BLOCKING;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.ON_LEADER_NOTIFICATION;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.RUN_ON_VIRTUAL_THREAD;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.STRING;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.UNI;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.VOID;
+
+import java.lang.reflect.Modifier;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.stream.Collectors;
+
+import org.jboss.jandex.AnnotationInstance;
+import org.jboss.jandex.AnnotationValue;
+import org.jboss.jandex.MethodInfo;
+import org.jboss.jandex.Type;
+
+import io.quarkiverse.leader.runtime.Channels;
+import io.quarkiverse.leader.runtime.NotificationMethod.ExecutionModel;
+import io.quarkiverse.leader.runtime.NotificationMethod.PayloadKind;
+import io.quarkus.arc.deployment.AutoAddScopeBuildItem;
+import io.quarkus.arc.deployment.BeanRegistrationPhaseBuildItem;
+import io.quarkus.arc.deployment.BeanRegistrationPhaseBuildItem.BeanConfiguratorBuildItem;
+import io.quarkus.arc.deployment.InvokerFactoryBuildItem;
+import io.quarkus.arc.deployment.UnremovableBeanBuildItem;
+import io.quarkus.arc.deployment.ValidationPhaseBuildItem.ValidationErrorBuildItem;
+import io.quarkus.arc.processor.AnnotationStore;
+import io.quarkus.arc.processor.BeanInfo;
+import io.quarkus.arc.processor.BuildExtension;
+import io.quarkus.arc.processor.BuiltinScope;
+import io.quarkus.arc.processor.InvokerBuilder;
+import io.quarkus.deployment.annotations.BuildProducer;
+import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.execannotations.ExecutionModelAnnotationsAllowedBuildItem;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Finds the {@code @OnLeaderNotification} methods, validates them all at once and generates their invokers.
+ */
+class NotificationMethodsProcessor {
+
+    static final String ALLOWED_PARAMETERS = "none, String, io.vertx.core.json.JsonObject,"
+            + " com.fasterxml.jackson.databind.JsonNode, or a class or record read from JSON";
+
+    @BuildStep
+    AutoAddScopeBuildItem autoAddScope() {
+        return AutoAddScopeBuildItem.builder()
+                .anyMethodMatches(m -> m.hasAnnotation(ON_LEADER_NOTIFICATION))
+                .defaultScope(BuiltinScope.SINGLETON)
+                .reason("Found @OnLeaderNotification methods")
+                .build();
+    }
+
+    @BuildStep
+    UnremovableBeanBuildItem unremovableBeans() {
+        return UnremovableBeanBuildItem.beanClassAnnotation(ON_LEADER_NOTIFICATION);
+    }
+
+    @BuildStep
+    ExecutionModelAnnotationsAllowedBuildItem executionModelAnnotations() {
+        return new ExecutionModelAnnotationsAllowedBuildItem(m -> m.hasDeclaredAnnotation(ON_LEADER_NOTIFICATION));
+    }
+
+    // the BeanConfiguratorBuildItem producer keeps this step in ArC's registration phase, where invokers can be built
+    @BuildStep
+    void collectNotificationMethods(BeanRegistrationPhaseBuildItem registrationPhase, InvokerFactoryBuildItem invokerFactory,
+            BuildProducer<NotificationMethodBuildItem> notificationMethods,
+            BuildProducer<ValidationErrorBuildItem> validationErrors,
+            BuildProducer<BeanConfiguratorBuildItem> beanConfigurators) {
+        AnnotationStore annotations = registrationPhase.getContext().get(BuildExtension.Key.ANNOTATION_STORE);
+        List<Throwable> errors = new ArrayList<>();
+        for (BeanInfo bean : registrationPhase.getContext().beans().classBeans()) {
+            for (MethodInfo method : bean.getTarget().get().asClass().methods()) {
+                if (method.isSynthetic()) {
+                    continue;
+                }
+                AnnotationInstance annotation = annotations.getAnnotation(method, ON_LEADER_NOTIFICATION);
+                if (annotation == null) {
+                    continue;
+                }
+                List<String> problems = validate(method, annotation, annotations);
+                if (!problems.isEmpty()) {
+                    problems.forEach(p -> errors.add(new IllegalStateException(p)));
+                    continue;
+                }
+                InvokerBuilder invoker = invokerFactory.createInvoker(bean, method).withInstanceLookup();
+                if (method.returnType().name().equals(UNI)) {
+                    invoker.withReturnValueTransformer(Uni.class, "subscribeAsCompletionStage");
+                }
+                Type parameter = method.parametersCount() == 0 ? null : method.parameterType(0);
+                AnnotationValue ordered = annotation.value("ordered");
+                notificationMethods.produce(new NotificationMethodBuildItem(bean, method, annotation.value().asString(),
+                        ordered == null || ordered.asBoolean(), payloadKind(parameter),
+                        parameter, executionModel(method, annotations), invoker.build()));
+            }
+        }
+        if (!errors.isEmpty()) {
+            validationErrors.produce(new ValidationErrorBuildItem(errors));
+        }
+    }
+
+    /** Every mistake in one method, each naming the method and what is allowed. */
+    static List<String> validate(MethodInfo method, AnnotationInstance annotation, AnnotationStore annotations) {
+        List<String> problems = new ArrayList<>();
+        String where = describe(method);
+        String channel = annotation.value().asString();
+        String channelProblem = Channels.problem(channel);
+        if (channelProblem != null) {
+            problems.add("@OnLeaderNotification channel '" + channel + "' is invalid: " + channelProblem + ": " + where);
+        }
+        if (Modifier.isPrivate(method.flags())) {
+            problems.add("@OnLeaderNotification method must not be private: " + where);
+        }
+        if (Modifier.isStatic(method.flags())) {
+            problems.add("@OnLeaderNotification method must not be static: " + where);
+        }
+        if (method.parametersCount() > 1) {
+            problems.add("@OnLeaderNotification method must have at most one parameter (" + ALLOWED_PARAMETERS + "): "
+                    + where);
+        } else if (method.parametersCount() == 1) {
+            Type type = method.parameterType(0);
+            if (type.kind() == Type.Kind.PRIMITIVE || type.kind() == Type.Kind.TYPE_VARIABLE
+                    || type.kind() == Type.Kind.WILDCARD_TYPE || type.kind() == Type.Kind.UNRESOLVED_TYPE_VARIABLE) {
+                problems.add("@OnLeaderNotification method parameter type " + type + " is not allowed (allowed: "
+                        + ALLOWED_PARAMETERS + "): " + where);
+            }
+        }
+        if (!validReturnType(method.returnType())) {
+            problems.add("@OnLeaderNotification method must return void, Uni<Void> or CompletionStage<Void>, not "
+                    + method.returnType() + ": " + where);
+        }
+        boolean nonBlocking = annotations.hasAnnotation(method, NON_BLOCKING);
+        if (nonBlocking && annotations.hasAnnotation(method, RUN_ON_VIRTUAL_THREAD)) {
+            problems.add("@OnLeaderNotification method cannot be both @NonBlocking and @RunOnVirtualThread: " + where);
+        }
+        if (nonBlocking && annotations.hasAnnotation(method, BLOCKING)) {
+            problems.add("@OnLeaderNotification method cannot be both @NonBlocking and @Blocking: " + where);
+        }
+        return problems;
+    }
+
+    private static boolean validReturnType(Type type) {
+        if (type.kind() == Type.Kind.VOID) {
+            return true;
+        }
+        return (type.name().equals(UNI) || type.name().equals(COMPLETION_STAGE))
+                && type.kind() == Type.Kind.PARAMETERIZED_TYPE
+                && type.asParameterizedType().arguments().get(0).name().equals(VOID);
+    }
+
+    static PayloadKind payloadKind(Type parameter) {
+        if (parameter == null) {
+            return PayloadKind.NONE;
+        }
+        if (parameter.name().equals(STRING)) {
+            return PayloadKind.STRING;
+        }
+        if (parameter.name().equals(JSON_OBJECT)) {
+            return PayloadKind.JSON_OBJECT;
+        }
+        if (parameter.name().equals(JSON_NODE)) {
+            return PayloadKind.JSON_NODE;
+        }
+        return PayloadKind.JACKSON;
+    }
+
+    /** The scheduler's rule: virtual thread if asked, event loop for async results or @NonBlocking, else a worker. */
+    static ExecutionModel executionModel(MethodInfo method, AnnotationStore annotations) {
+        if (annotations.hasAnnotation(method, RUN_ON_VIRTUAL_THREAD)) {
+            return ExecutionModel.VIRTUAL_THREAD;
+        }
+        if (annotations.hasAnnotation(method, BLOCKING)) {
+            return ExecutionModel.WORKER;
+        }
+        if (annotations.hasAnnotation(method, NON_BLOCKING) || method.returnType().kind() != Type.Kind.VOID) {
+            return ExecutionModel.EVENT_LOOP;
+        }
+        return ExecutionModel.WORKER;
+    }
+
+    static String describe(MethodInfo method) {
+        return method.declaringClass().name() + "#" + method.name() + "("
+                + method.parameterTypes().stream().map(NotificationMethodsProcessor::simpleName)
+                        .collect(Collectors.joining(", "))
+                + ")";
+    }
+
+    private static String simpleName(Type type) {
+        String name = type.toString();
+        return name.startsWith("java.lang.") && name.indexOf('.', 10) < 0 ? name.substring(10) : name;
+    }
+}

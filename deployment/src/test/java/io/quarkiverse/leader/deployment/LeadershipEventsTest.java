@@ -1,0 +1,82 @@
+package io.quarkiverse.leader.deployment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.event.ObservesAsync;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.LeadershipChanged;
+import io.quarkiverse.leader.test.LeaderUnitTest;
+import io.quarkiverse.leader.test.TestPostgres;
+import io.quarkus.test.QuarkusUnitTest;
+
+/**
+ * Both transitions reach synchronous and asynchronous observers, a throwing observer changes nothing, and an instance
+ * whose session is terminated steps down and rejoins. The election runs without any channel.
+ */
+class LeadershipEventsTest {
+
+    @RegisterExtension
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Observers.class)
+            .overrideConfigKey("quarkus.leader.instance-id", "events-test");
+
+    @Inject
+    LeaderElection election;
+
+    @Inject
+    Observers observers;
+
+    @Test
+    void terminatedSessionStepsDownAndRejoins() {
+        await().atMost(Duration.ofSeconds(15)).until(election::isLeader);
+        assertThat(election.instanceId()).isEqualTo("events-test");
+        assertThat(TestPostgres.lockHolders(election.lock())).isEqualTo(1);
+
+        assertThat(TestPostgres.terminateElectionSessions("events-test")).isEqualTo(1);
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> {
+            assertThat(observers.sync).extracting(LeadershipChanged::isLeader).containsExactly(true, false, true);
+            assertThat(observers.async).extracting(LeadershipChanged::isLeader).containsExactly(true, false, true);
+        });
+        assertThat(observers.sync).allSatisfy(e -> {
+            assertThat(e.instanceId()).isEqualTo("events-test");
+            assertThat(e.lock()).isEqualTo(election.lock());
+        });
+        assertThat(election.isLeader()).isTrue();
+        // one hold only, even after rejoining
+        assertThat(TestPostgres.lockHolders(election.lock())).isEqualTo(1);
+        assertThat(TestPostgres.sql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
+                + " WHERE l.locktype = 'advisory' AND a.application_name = 'leader:events-test'").get(0).getLong(0))
+                .isEqualTo(1);
+    }
+
+    @Singleton
+    static class Observers {
+
+        final List<LeadershipChanged> sync = new CopyOnWriteArrayList<>();
+        final List<LeadershipChanged> async = new CopyOnWriteArrayList<>();
+
+        void onChange(@Observes LeadershipChanged event) {
+            sync.add(event);
+        }
+
+        void failing(@Observes LeadershipChanged event) {
+            throw new IllegalStateException("an observer that fails");
+        }
+
+        void onChangeAsync(@ObservesAsync LeadershipChanged event) {
+            async.add(event);
+        }
+    }
+}

@@ -1,0 +1,249 @@
+package io.quarkiverse.leader.deployment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.awaitility.Awaitility.await;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.stream.IntStream;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.OnLeaderNotification;
+import io.quarkiverse.leader.test.LeaderUnitTest;
+import io.quarkiverse.leader.test.TestPostgres;
+import io.quarkus.test.QuarkusUnitTest;
+import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * A single instance leads and routes every notification, intact, to the methods of its channel.
+ */
+class NotificationDeliveryTest {
+
+    static final String LONG_CHANNEL = "ccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccccc";
+    static final String MIXED_CHANNEL = "Mixed.Case \"quoted\"";
+
+    @RegisterExtension
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Handlers.class, Order.class)
+            .overrideConfigKey("quarkus.leader.heartbeat", "20ms")
+            .overrideConfigKey("quarkus.leader.lease", "2s");
+
+    @Inject
+    LeaderElection election;
+
+    @Inject
+    Handlers handlers;
+
+    @BeforeEach
+    void awaitLeadership() {
+        await().atMost(Duration.ofSeconds(15)).until(election::isLeader);
+    }
+
+    @Test
+    void stringPayloadArrivesIntact() {
+        String tricky = "it's a \"quote\", a back\\slash, 'single', émoji 😀 and a newline\n";
+        election.notifyAndAwait("raw", tricky);
+        await().untilAsserted(() -> assertThat(handlers.raw).contains(tricky));
+    }
+
+    @Test
+    void objectPayloadIsSerialisedAndRead() {
+        Order order = new Order("o'1 \"x\" 😀", 3);
+        election.notifyAndAwait("orders", order);
+        await().untilAsserted(() -> assertThat(handlers.orders).contains(order));
+    }
+
+    @Test
+    void eachChannelReachesOnlyItsMethods() {
+        election.notifyAndAwait("json", new JsonObject().put("to", "json"));
+        election.notifyAndAwait("node", "{\"to\":\"node\"}");
+        election.notifyAndAwait("ping", "");
+        await().untilAsserted(() -> {
+            assertThat(handlers.json).containsExactly(new JsonObject().put("to", "json"));
+            assertThat(handlers.nodes).hasSize(1);
+            assertThat(handlers.nodes.get(0).get("to").asText()).isEqualTo("node");
+            assertThat(handlers.pings).hasValue(1);
+        });
+        assertThat(handlers.raw).noneMatch(p -> p.contains("\"to\""));
+    }
+
+    @Test
+    void mixedCaseAnd63ByteChannelsWork() {
+        election.notifyAndAwait(MIXED_CHANNEL, "mixed");
+        election.notifyAndAwait(LONG_CHANNEL, "long");
+        await().untilAsserted(() -> {
+            assertThat(handlers.mixed).containsExactly("mixed");
+            assertThat(handlers.longChannel).containsExactly("long");
+        });
+        assertThat(handlers.mixedOnEventLoop).isTrue();
+    }
+
+    @Test
+    void throwingHandlerDoesNotStopDelivery() {
+        election.notifyAndAwait("flaky", "boom");
+        election.notifyAndAwait("flaky", "after");
+        await().untilAsserted(() -> {
+            assertThat(handlers.flaky).containsExactly("after");
+            assertThat(handlers.flakyToo).containsExactly("boom", "after");
+        });
+    }
+
+    @Test
+    void invalidJsonIsLoggedAndTheNextIsHandled() {
+        election.notifyAndAwait("orders", "this is not JSON");
+        Order next = new Order("next", 1);
+        election.notifyAndAwait("orders", next);
+        await().untilAsserted(() -> assertThat(handlers.orders).contains(next));
+    }
+
+    @Test
+    void rapidNotificationsFromAnotherConnectionAllArriveInOrderOneAtATime() {
+        TestPostgres.sql("SELECT pg_notify('sequence', i::text) FROM generate_series(1, 500) AS i");
+        List<String> expected = IntStream.rangeClosed(1, 500).mapToObj(Integer::toString).toList();
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(handlers.sequence).isEqualTo(expected));
+        assertThat(handlers.maxConcurrent).hasValue(1);
+    }
+
+    @Test
+    void noNotificationIsLostWhileTheLeaderConfirmsItsSession() {
+        // heartbeat is 20ms: 300 sends one by one span many heartbeats
+        PgConnection conn = TestPostgres.connect();
+        try {
+            for (int i = 0; i < 300; i++) {
+                TestPostgres.await(conn.preparedQuery("SELECT pg_notify('steady', $1)").execute(Tuple.of("n" + i)));
+            }
+        } finally {
+            conn.close();
+        }
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(handlers.steady).hasSize(300));
+        assertThat(handlers.steady).doesNotHaveDuplicates();
+    }
+
+    @Test
+    void payloadAtTheLimitIsSentAndOneByteMoreIsRejected() {
+        String atLimit = "x".repeat(7999);
+        election.notifyAndAwait("raw", atLimit);
+        await().untilAsserted(() -> assertThat(handlers.raw).contains(atLimit));
+
+        assertThatThrownBy(() -> election.notifyAndAwait("raw", "x".repeat(8000)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContainingAll("'raw'", "8000 bytes", "at most 7999");
+        // 2000 emoji are 4000 chars but 8000 bytes
+        assertThatThrownBy(() -> election.notifyAndAwait("raw", "😀".repeat(2000)))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessageContaining("8000 bytes");
+    }
+
+    @Test
+    void invalidChannelsAndNullPayloadAreRejectedBeforeSending() {
+        assertThatThrownBy(() -> election.notifyAndAwait("", "x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("it is empty");
+        assertThatThrownBy(() -> election.notifyAndAwait("c".repeat(64), "x"))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("64 bytes");
+        assertThatThrownBy(() -> election.notifyAndAwait("raw", null))
+                .isInstanceOf(IllegalArgumentException.class).hasMessageContaining("null");
+    }
+
+    public record Order(String id, int quantity) {
+    }
+
+    static class Handlers {
+
+        final List<String> raw = new CopyOnWriteArrayList<>();
+        final List<Order> orders = new CopyOnWriteArrayList<>();
+        final List<JsonObject> json = new CopyOnWriteArrayList<>();
+        final List<JsonNode> nodes = new CopyOnWriteArrayList<>();
+        final AtomicInteger pings = new AtomicInteger();
+        final List<String> mixed = new CopyOnWriteArrayList<>();
+        volatile boolean mixedOnEventLoop;
+        final List<String> longChannel = new CopyOnWriteArrayList<>();
+        final List<String> flaky = new CopyOnWriteArrayList<>();
+        final List<String> flakyToo = new CopyOnWriteArrayList<>();
+        final List<String> sequence = new CopyOnWriteArrayList<>();
+        final AtomicInteger concurrent = new AtomicInteger();
+        final AtomicInteger maxConcurrent = new AtomicInteger();
+        final List<String> steady = new CopyOnWriteArrayList<>();
+
+        @OnLeaderNotification("raw")
+        void raw(String payload) {
+            raw.add(payload);
+        }
+
+        @OnLeaderNotification("orders")
+        void orders(Order order) {
+            orders.add(order);
+        }
+
+        @OnLeaderNotification("json")
+        void json(JsonObject payload) {
+            json.add(payload);
+        }
+
+        @OnLeaderNotification("node")
+        void node(JsonNode payload) {
+            nodes.add(payload);
+        }
+
+        @OnLeaderNotification("ping")
+        void ping() {
+            pings.incrementAndGet();
+        }
+
+        @OnLeaderNotification(MIXED_CHANNEL)
+        Uni<Void> mixed(String payload) {
+            mixedOnEventLoop = Context.isOnEventLoopThread();
+            mixed.add(payload);
+            return Uni.createFrom().voidItem();
+        }
+
+        @NonBlocking
+        @OnLeaderNotification(LONG_CHANNEL)
+        CompletionStage<Void> longChannel(String payload) {
+            longChannel.add(payload);
+            return CompletableFuture.completedFuture(null);
+        }
+
+        @OnLeaderNotification("flaky")
+        void flaky(String payload) {
+            if (payload.equals("boom")) {
+                throw new IllegalStateException("boom");
+            }
+            flaky.add(payload);
+        }
+
+        @OnLeaderNotification("flaky")
+        void flakyToo(String payload) {
+            flakyToo.add(payload);
+        }
+
+        @OnLeaderNotification("sequence")
+        void sequence(String payload) throws InterruptedException {
+            maxConcurrent.accumulateAndGet(concurrent.incrementAndGet(), Math::max);
+            Thread.sleep(1); // widen the window in which an overlap would show
+            sequence.add(payload);
+            concurrent.decrementAndGet();
+        }
+
+        @OnLeaderNotification("steady")
+        void steady(String payload) {
+            steady.add(payload);
+        }
+    }
+}

@@ -1,0 +1,22 @@
+package io.quarkiverse.leader.test;
+
+import io.quarkus.test.QuarkusUnitTest;
+
+/**
+ * A {@link QuarkusUnitTest} wired to the test PostgreSQL, on a lock of its own.
+ */
+public final class LeaderUnitTest {
+
+    private LeaderUnitTest() {
+    }
+
+    /** An application of the given classes, plus the test's helpers. */
+    public static QuarkusUnitTest create(Class<?>... classes) {
+        return new QuarkusUnitTest()
+                .withApplicationRoot(jar -> jar.addClasses(classes).addClasses(LeaderUnitTest.class, TestPostgres.class))
+                .overrideConfigKey("quarkus.datasource.db-kind", "postgresql")
+                .overrideConfigKey("quarkus.datasource.devservices.enabled", "false")
+                .overrideConfigKey("quarkus.datasource.reactive.url", TestPostgres.url())
+                .overrideConfigKey("quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()));
+    }
+}

@@ -1,0 +1,110 @@
+package io.quarkiverse.leader.test;
+
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.net.URI;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.concurrent.TimeUnit;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+import io.zonky.test.db.postgres.embedded.EmbeddedPostgres;
+
+/**
+ * The PostgreSQL the tests run against: an embedded server started once per JVM, or the server named by the
+ * {@value #URL_VARIABLE} environment variable (e.g. {@code postgresql://postgres@127.0.0.1:5432/test}).
+ */
+public final class TestPostgres {
+
+    public static final String URL_VARIABLE = "LEADER_TEST_DATABASE_URL";
+
+    private static final String URL_PROPERTY = "leader.test.database.url";
+
+    private static EmbeddedPostgres embedded;
+    private static Vertx vertx;
+
+    private TestPostgres() {
+    }
+
+    /** The reactive URL, with user, of the test database; starts the embedded server on first use. */
+    public static synchronized String url() {
+        // a system property, not a field: Quarkus tests load this class in more than one class loader
+        String url = System.getProperty(URL_PROPERTY);
+        if (url == null) {
+            String configured = System.getenv(URL_VARIABLE);
+            url = configured != null && !configured.isBlank() ? configured : startEmbedded();
+            System.setProperty(URL_PROPERTY, url);
+        }
+        return url;
+    }
+
+    /** An advisory lock key no other test run on the same server uses. */
+    public static long uniqueLock() {
+        return ThreadLocalRandom.current().nextLong(1, Long.MAX_VALUE);
+    }
+
+    /** Runs one statement on a fresh connection of its own and returns its rows. */
+    public static List<Row> sql(String sql, Object... params) {
+        return await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url()))
+                .compose(conn -> conn.preparedQuery(sql).execute(Tuple.from(List.of(params)))
+                        .onComplete(ar -> conn.close())))
+                .stream().collect(ArrayList::new, List::add, List::addAll);
+    }
+
+    /** {@code pg_terminate_backend} of every session whose application_name is {@code leader:<instanceId>}. */
+    public static int terminateElectionSessions(String instanceId) {
+        return sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
+                "leader:" + instanceId).size();
+    }
+
+    /** How many sessions hold the advisory lock {@code key} (granted holds, counted once per session). */
+    public static long lockHolders(long key) {
+        return sql("SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                + " AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1", key).get(0).getLong(0);
+    }
+
+    /** A connection of the test's own, outside any application. */
+    public static PgConnection connect() {
+        return await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url())));
+    }
+
+    public static <T> T await(Future<T> future) {
+        try {
+            return future.toCompletionStage().toCompletableFuture().get(30, TimeUnit.SECONDS);
+        } catch (Exception e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    private static synchronized Vertx vertx() {
+        if (vertx == null) {
+            vertx = Vertx.vertx();
+        }
+        return vertx;
+    }
+
+    private static String startEmbedded() {
+        try {
+            embedded = EmbeddedPostgres.builder()
+                    .setServerConfig("max_connections", "200")
+                    .start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot start the embedded PostgreSQL; set " + URL_VARIABLE
+                    + " to use an existing server instead", e);
+        }
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> {
+            try {
+                embedded.close();
+            } catch (IOException ignored) {
+                // the JVM is going away
+            }
+        }));
+        return URI.create("postgresql://postgres@127.0.0.1:" + embedded.getPort() + "/postgres").toString();
+    }
+}

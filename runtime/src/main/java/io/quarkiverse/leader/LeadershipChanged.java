@@ -1,0 +1,57 @@
+package io.quarkiverse.leader;
+
+import java.util.Objects;
+
+/**
+ * The CDI event fired, to synchronous and asynchronous observers, each time this instance becomes leader or stops being
+ * leader. An observer that throws is logged and does not affect the election.
+ */
+public final class LeadershipChanged {
+
+    private final boolean leader;
+    private final String instanceId;
+    private final long lock;
+
+    public LeadershipChanged(boolean leader, String instanceId, long lock) {
+        this.leader = leader;
+        this.instanceId = Objects.requireNonNull(instanceId);
+        this.lock = lock;
+    }
+
+    /**
+     * @return {@code true} if this instance has just become leader, {@code false} if it has just stopped being leader
+     */
+    public boolean isLeader() {
+        return leader;
+    }
+
+    /**
+     * @return the id of this instance, as configured by {@code quarkus.leader.instance-id}
+     */
+    public String instanceId() {
+        return instanceId;
+    }
+
+    /**
+     * @return the advisory lock key of the election
+     */
+    public long lock() {
+        return lock;
+    }
+
+    @Override
+    public boolean equals(Object o) {
+        return o instanceof LeadershipChanged other && leader == other.leader && lock == other.lock
+                && instanceId.equals(other.instanceId);
+    }
+
+    @Override
+    public int hashCode() {
+        return Objects.hash(leader, instanceId, lock);
+    }
+
+    @Override
+    public String toString() {
+        return "LeadershipChanged[leader=" + leader + ", instance=" + instanceId + ", lock=" + lock + "]";
+    }
+}

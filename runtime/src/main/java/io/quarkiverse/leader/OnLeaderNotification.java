@@ -1,0 +1,37 @@
+package io.quarkiverse.leader;
+
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
+
+/**
+ * Marks a bean method that handles the PostgreSQL notifications sent on a channel, on the leader only.
+ * <p>
+ * The leader {@code LISTEN}s on every channel named by such a method; followers listen on none. Any instance (or any SQL
+ * client, with {@code pg_notify}) can send a notification; see {@link LeaderElection#notify(String, Object)}.
+ * <p>
+ * The method may declare no parameter, or one of: {@link String} (the raw payload), {@code io.vertx.core.json.JsonObject},
+ * {@code com.fasterxml.jackson.databind.JsonNode}, or any other type, deserialised from the JSON payload with the
+ * application's Jackson {@code ObjectMapper}. It returns {@code void}, {@code Uni<Void>} or {@code CompletionStage<Void>}.
+ * <p>
+ * Execution model: a method returning {@code Uni} or {@code CompletionStage}, or annotated with
+ * {@code @NonBlocking}, runs on the event loop; a method annotated with {@code @RunOnVirtualThread} runs on a virtual
+ * thread; any other method runs on a worker thread.
+ */
+@Target(ElementType.METHOD)
+@Retention(RetentionPolicy.RUNTIME)
+public @interface OnLeaderNotification {
+
+    /**
+     * The notification channel: 1 to 63 bytes of UTF-8, case-sensitive (it is quoted as an identifier).
+     */
+    String value();
+
+    /**
+     * Whether notifications on this channel are passed to this method one at a time, in arrival order: the next one
+     * starts when the previous call (or the {@code Uni}/{@code CompletionStage} it returned) has completed. Set it to
+     * {@code false} to let calls overlap.
+     */
+    boolean ordered() default true;
+}

@@ -1,0 +1,320 @@
+package io.quarkiverse.leader.runtime;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.subscription.Cancellable;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgException;
+import io.vertx.pgclient.PgNotification;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * One election: a dedicated PostgreSQL session that waits for (or polls) an advisory lock, LISTENs while it holds it,
+ * and confirms itself every heartbeat. All state changes happen on the election's own event-loop context.
+ */
+public final class Election {
+
+    private static final Logger LOG = Logger.getLogger(Election.class);
+
+    /** lock_timeout ran out while waiting in pg_advisory_lock. */
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    private final Vertx vertx;
+    private final Context context;
+    private final ElectionOptions options;
+    private final ElectionListener listener;
+    private final long leaseNanos;
+
+    // confined to the context
+    private boolean running;
+    private PgConnection session;
+    private Cancellable connecting;
+    private int failedConnects;
+    private long heartbeatTimer = -1;
+    private long leaseTimer = -1;
+    private long pollTimer = -1;
+    private boolean heartbeatInFlight;
+
+    // read from any thread by isLeader()
+    private volatile boolean leading;
+    private volatile long leaseDeadline;
+
+    public Election(Vertx vertx, ElectionOptions options, ElectionListener listener) {
+        this.vertx = vertx;
+        this.context = ((VertxInternal) vertx).createEventLoopContext();
+        this.options = options;
+        this.listener = listener;
+        this.leaseNanos = options.lease().toNanos();
+    }
+
+    /**
+     * @return whether this instance holds the lock and confirmed its session less than a lease ago
+     */
+    public boolean isLeader() {
+        return leading && System.nanoTime() - leaseDeadline < 0;
+    }
+
+    public ElectionOptions options() {
+        return options;
+    }
+
+    public Context context() {
+        return context;
+    }
+
+    public Future<Void> start() {
+        return onContext(() -> {
+            if (!running) {
+                running = true;
+                connect();
+            }
+            return Future.succeededFuture();
+        });
+    }
+
+    /**
+     * Gives up the election: stops dispatching, lets running handlers finish, UNLISTENs, unlocks and closes the session,
+     * then reports the end of leadership.
+     */
+    public Future<Void> stop() {
+        return onContext(() -> {
+            running = false;
+            if (connecting != null) {
+                connecting.cancel();
+                connecting = null;
+            }
+            PgConnection conn = session;
+            if (conn == null) {
+                return Future.succeededFuture();
+            }
+            boolean wasLeader = leading;
+            detach();
+            if (!wasLeader) {
+                // a follower may be blocked in pg_advisory_lock: cancel it so the server reads our Terminate at once
+                return conn.cancelRequest().transform(ar -> conn.close());
+            }
+            LOG.infof("Instance %s gives up the leadership of lock %d", options.instanceId(), options.lock());
+            return listener.drain()
+                    .transform(ar -> conn.query("UNLISTEN *").execute())
+                    .transform(ar -> conn.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(options.lock())))
+                    .transform(ar -> conn.close())
+                    .transform(ar -> listener.leadershipChanged(false));
+        });
+    }
+
+    private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> action) {
+        Promise<T> promise = Promise.promise();
+        context.runOnContext(v -> action.get().onComplete(promise));
+        return promise.future();
+    }
+
+    private void connect() {
+        connecting = Uni.createFrom().<PgConnection> emitter(em -> context.runOnContext(v -> openSession().onComplete(ar -> {
+            if (ar.succeeded()) {
+                em.complete(ar.result());
+            } else {
+                em.fail(ar.cause());
+            }
+        })))
+                .onFailure().invoke(this::connectFailed)
+                .onFailure().retry().withBackOff(options.reconnectInitialDelay(), options.reconnectMaxDelay())
+                .withJitter(0.5).indefinitely()
+                .subscribe().with(this::sessionOpened, t -> LOG.error("Election stopped retrying", t));
+    }
+
+    private Future<PgConnection> openSession() {
+        if (!running) {
+            return Future.failedFuture("election stopped");
+        }
+        return PgConnection.connect(vertx, options.connectOptions())
+                .compose(conn -> configure(conn).transform(ar -> {
+                    if (ar.failed()) {
+                        return conn.close().transform(ignored -> Future.failedFuture(ar.cause()));
+                    }
+                    if (!running) { // stopped while connecting
+                        return conn.close().transform(ignored -> Future.failedFuture("election stopped"));
+                    }
+                    return Future.succeededFuture(conn);
+                }));
+    }
+
+    private Future<PgConnection> configure(PgConnection conn) {
+        return conn.query(options.sessionSettingsSql()).execute()
+                // PostgreSQL 14+: notice a dead client while blocked in pg_advisory_lock; older servers lack it
+                .compose(r -> conn.query("SET client_connection_check_interval = '1s'").execute()
+                        .otherwiseEmpty())
+                .compose(r -> conn.query("SELECT pg_is_in_recovery()").execute())
+                .compose(rows -> rows.iterator().next().getBoolean(0)
+                        ? Future.failedFuture(new IllegalStateException(
+                                "the server is a standby in recovery; advisory locks there are not shared with the primary"))
+                        : Future.succeededFuture(conn));
+    }
+
+    private void connectFailed(Throwable failure) {
+        if (failedConnects++ == 0) {
+            LOG.warnf("Instance %s cannot open its election session (%s); retrying with backoff up to %s",
+                    options.instanceId(), describe(failure), options.reconnectMaxDelay());
+        } else {
+            LOG.debugf("Election session attempt %d failed: %s", failedConnects, describe(failure));
+        }
+    }
+
+    private void sessionOpened(PgConnection conn) {
+        connecting = null;
+        if (!running) {
+            conn.close();
+            return;
+        }
+        if (failedConnects > 0) {
+            LOG.infof("Instance %s reopened its election session after %d failed attempts", options.instanceId(),
+                    failedConnects);
+            failedConnects = 0;
+        }
+        session = conn;
+        conn.closeHandler(v -> sessionLost(conn, "the connection was closed"));
+        conn.exceptionHandler(t -> LOG.debugf("Election session error: %s", describe(t)));
+        conn.notificationHandler(n -> notification(conn, n));
+        acquire(conn);
+    }
+
+    private void acquire(PgConnection conn) {
+        if (session != conn) {
+            return;
+        }
+        if (options.acquire() == AcquireStrategy.WAIT) {
+            conn.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
+                if (session != conn) {
+                    return;
+                }
+                if (ar.succeeded()) {
+                    lead(conn);
+                } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
+                    acquire(conn); // the wait timed out (lock_timeout = poll): check in and wait again
+                } else {
+                    sessionLost(conn, describe(ar.cause()));
+                }
+            });
+        } else {
+            conn.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
+                if (session != conn) {
+                    return;
+                }
+                if (ar.failed()) {
+                    sessionLost(conn, describe(ar.cause()));
+                } else if (ar.result().iterator().next().getBoolean(0)) {
+                    lead(conn);
+                } else {
+                    pollTimer = vertx.setTimer(options.poll().toMillis(), id -> acquire(conn));
+                }
+            });
+        }
+    }
+
+    private void lead(PgConnection conn) {
+        // LISTEN doubles as the first confirmation of the session: the lease counts from when it was sent
+        long sent = System.nanoTime();
+        conn.query(options.listenSql()).execute().onComplete(ar -> {
+            if (session != conn) {
+                return;
+            }
+            if (ar.failed()) {
+                sessionLost(conn, describe(ar.cause()));
+                return;
+            }
+            leaseDeadline = sent + leaseNanos;
+            leading = true;
+            armLeaseTimer(conn);
+            heartbeatTimer = vertx.setPeriodic(options.heartbeat().toMillis(), id -> heartbeat(conn));
+            LOG.infof("Instance %s is now the leader of lock %d, listening on %s", options.instanceId(), options.lock(),
+                    options.channels());
+            listener.leadershipChanged(true);
+        });
+    }
+
+    private void heartbeat(PgConnection conn) {
+        if (heartbeatInFlight || session != conn) {
+            return; // the previous confirmation is still out: the lease timer decides
+        }
+        heartbeatInFlight = true;
+        long sent = System.nanoTime();
+        conn.query("SELECT 1").execute().onComplete(ar -> {
+            heartbeatInFlight = false;
+            if (session != conn || !leading) {
+                return;
+            }
+            if (ar.failed()) {
+                sessionLost(conn, describe(ar.cause()));
+            } else {
+                leaseDeadline = sent + leaseNanos;
+                armLeaseTimer(conn);
+            }
+        });
+    }
+
+    private void armLeaseTimer(PgConnection conn) {
+        if (leaseTimer >= 0) {
+            vertx.cancelTimer(leaseTimer);
+        }
+        long delayMs = Math.max(1, (leaseDeadline - System.nanoTime()) / 1_000_000 + 1);
+        leaseTimer = vertx.setTimer(delayMs, id -> {
+            leaseTimer = -1;
+            if (session == conn && leading && !isLeader()) {
+                sessionLost(conn, "its lease of " + options.lease() + " ran out unconfirmed");
+            }
+        });
+    }
+
+    private void notification(PgConnection conn, PgNotification n) {
+        if (session == conn && isLeader()) {
+            listener.notification(n.getChannel(), n.getPayload());
+        } else {
+            LOG.debugf("Dropped a notification on channel %s: this instance does not lead", n.getChannel());
+        }
+    }
+
+    /** The session failed or its lease ran out: step down if leading, drop the session, rejoin the election. */
+    private void sessionLost(PgConnection conn, String reason) {
+        if (session != conn) {
+            return;
+        }
+        boolean wasLeader = leading;
+        detach();
+        conn.close();
+        if (!running) {
+            return;
+        }
+        LOG.warnf("Instance %s lost its election session (%s)%s; reconnecting", options.instanceId(), reason,
+                wasLeader ? " and stepped down as leader" : "");
+        if (wasLeader) {
+            listener.leadershipChanged(false);
+        }
+        connect();
+    }
+
+    /** Forgets the current session: after this, nothing it reports is acted on. */
+    private void detach() {
+        leading = false;
+        session = null;
+        heartbeatInFlight = false;
+        for (long timer : new long[] { heartbeatTimer, leaseTimer, pollTimer }) {
+            if (timer >= 0) {
+                vertx.cancelTimer(timer);
+            }
+        }
+        heartbeatTimer = leaseTimer = pollTimer = -1;
+    }
+
+    private static String describe(Throwable t) {
+        if (t instanceof PgException e) {
+            return e.getErrorMessage() + " [SQLSTATE " + e.getSqlState() + "]";
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+    }
+}

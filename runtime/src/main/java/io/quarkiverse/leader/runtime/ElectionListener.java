@@ -1,0 +1,28 @@
+package io.quarkiverse.leader.runtime;
+
+import io.vertx.core.Future;
+
+/**
+ * What an {@link Election} tells its owner; every call comes on the election's own context.
+ */
+public interface ElectionListener {
+
+    /**
+     * This instance has become leader, or has stopped being leader.
+     *
+     * @return completed once observers have been told
+     */
+    Future<Void> leadershipChanged(boolean leader);
+
+    /**
+     * A notification has arrived while this instance leads.
+     */
+    void notification(String channel, String payload);
+
+    /**
+     * Leadership is being given up on shutdown: no new notification will arrive.
+     *
+     * @return completed once the handlers still running have finished, or the shutdown timeout has passed
+     */
+    Future<Void> drain();
+}

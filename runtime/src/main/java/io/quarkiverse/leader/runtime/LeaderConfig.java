@@ -1,0 +1,107 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.Optional;
+
+import io.quarkus.runtime.annotations.ConfigPhase;
+import io.quarkus.runtime.annotations.ConfigRoot;
+import io.smallrye.config.ConfigMapping;
+import io.smallrye.config.WithDefault;
+
+/**
+ * Leader election.
+ */
+@ConfigMapping(prefix = "quarkus.leader")
+@ConfigRoot(phase = ConfigPhase.RUN_TIME)
+public interface LeaderConfig {
+
+    /**
+     * Whether this instance takes part in the election. When {@code false} it never leads and listens on no channel;
+     * it can still send notifications.
+     */
+    @WithDefault("true")
+    boolean enabled();
+
+    /**
+     * The PostgreSQL advisory lock key (a {@code bigint}) that the instances of the application compete for. When
+     * unset, a key is derived from {@code quarkus.application.name}, the same on every instance, and logged at start-up.
+     * Applications that share a database need different keys.
+     */
+    Optional<Long> lock();
+
+    /**
+     * The name of the reactive datasource to run the election on; the default datasource when unset. The election
+     * opens its own connection with that datasource's URL and credentials, and notifications are sent through its pool.
+     */
+    Optional<String> datasource();
+
+    /**
+     * The id of this instance, shown in {@code LeadershipChanged} events and in {@code pg_stat_activity} as
+     * {@code application_name}. Defaults to the host name, the process id and a random suffix.
+     */
+    Optional<String> instanceId();
+
+    /**
+     * How followers wait for the lock. {@code wait}: each follower waits inside PostgreSQL
+     * ({@code pg_advisory_lock}), so it takes over the moment the leader's session ends. {@code poll}: each follower
+     * tries the lock ({@code pg_try_advisory_lock}) every {@code poll}, as the npm package {@code @platformatic/leader}
+     * does; a takeover then waits up to one poll interval.
+     */
+    @WithDefault("wait")
+    AcquireStrategy acquire();
+
+    /**
+     * With {@code acquire=poll}, the interval between two attempts to take the lock. With {@code acquire=wait}, how long
+     * one wait inside PostgreSQL lasts ({@code lock_timeout}) before the follower checks in and waits again.
+     */
+    @WithDefault("10s")
+    Duration poll();
+
+    /**
+     * How often the leader confirms that its session is alive. Must be shorter than {@code lease}.
+     */
+    @WithDefault("1s")
+    Duration heartbeat();
+
+    /**
+     * How long leadership lasts after the leader last confirmed its session. Once it has run out unconfirmed,
+     * {@code isLeader()} is {@code false}, no notification is dispatched, and the instance steps down and reconnects.
+     * The session's TCP keepalive and user timeout on the server are set longer than the lease, so that PostgreSQL
+     * cannot hand the lock to another session before this instance has stepped down.
+     */
+    @WithDefault("5s")
+    Duration lease();
+
+    /**
+     * The first delay before reconnecting after the election session was lost; it doubles, with jitter, on each
+     * failed attempt up to {@code reconnect-max-delay}.
+     */
+    @WithDefault("50ms")
+    Duration reconnectInitialDelay();
+
+    /**
+     * The longest delay between two attempts to reconnect.
+     */
+    @WithDefault("1s")
+    Duration reconnectMaxDelay();
+
+    /**
+     * On shutdown, how long to wait for notification handlers that are running before the lock is released anyway.
+     */
+    @WithDefault("10s")
+    Duration shutdownTimeout();
+
+    /**
+     * How followers wait for the lock.
+     */
+    enum AcquireStrategy {
+        /**
+         * Block in {@code pg_advisory_lock}, re-issued every {@code poll}.
+         */
+        WAIT,
+        /**
+         * Try {@code pg_try_advisory_lock} every {@code poll}.
+         */
+        POLL
+    }
+}

@@ -1,0 +1,304 @@
+package io.quarkiverse.leader.runtime;
+
+import java.net.InetAddress;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Duration;
+import java.util.List;
+import java.util.UUID;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+
+import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.LeadershipChanged;
+import io.quarkus.arc.Arc;
+import io.quarkus.reactive.datasource.ReactiveDataSource;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigurationException;
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.core.json.JsonArray;
+import io.vertx.core.json.JsonObject;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * The application's election: started with the application, stopped (and the lock handed over) on shutdown.
+ */
+@Singleton
+public class LeaderElectionImpl implements LeaderElection {
+
+    private static final Logger LOG = Logger.getLogger(LeaderElectionImpl.class);
+
+    private final LeaderConfig config;
+    private final Vertx vertx;
+    private final ObjectMapper mapper;
+    private final NotificationMethods methods;
+    private final Event<LeadershipChanged> events;
+    private final String instanceId;
+    private final long lock;
+    private volatile Election election;
+    private volatile Pool pool;
+
+    @Inject
+    LeaderElectionImpl(LeaderConfig config, Vertx vertx, ObjectMapper mapper, NotificationMethods methods,
+            Event<LeadershipChanged> events, Config mpConfig) {
+        this.config = config;
+        this.vertx = vertx;
+        this.mapper = mapper;
+        this.methods = methods;
+        this.events = events;
+        this.instanceId = config.instanceId().orElseGet(LeaderElectionImpl::defaultInstanceId);
+        this.lock = config.lock().orElseGet(() -> defaultLock(mpConfig));
+    }
+
+    void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
+        if (!config.enabled()) {
+            LOG.infof("Leader election is disabled (quarkus.leader.enabled=false): instance %s never leads", instanceId);
+            return;
+        }
+        validate(config);
+        ElectionOptions options = new ElectionOptions(connectOptions(mpConfig), lock, instanceId, methods.channels(),
+                config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
+                config.reconnectMaxDelay());
+        Listener listener = new Listener();
+        Election started = new Election(vertx, options, listener);
+        listener.context = started.context();
+        listener.dispatcher = new NotificationDispatcher(methods.all(), mapper, started.context(), started::isLeader);
+        election = started;
+        LOG.infof("Instance %s joins the election for lock %d (%s acquisition, lease %s, heartbeat %s); a silent leader"
+                + " steps down after %s, PostgreSQL releases its lock no earlier than %s after its last contact",
+                instanceId, lock, config.acquire().name().toLowerCase(), config.lease(), config.heartbeat(),
+                config.lease(), options.serverReleaseBound());
+        started.start();
+    }
+
+    void stop(@Observes ShutdownEvent event) {
+        Election current = election;
+        if (current == null) {
+            return;
+        }
+        election = null;
+        try {
+            current.stop().toCompletionStage().toCompletableFuture()
+                    .get(config.shutdownTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warnf("Instance %s could not leave the election cleanly (%s); its session ends with the process",
+                    instanceId, e);
+        }
+    }
+
+    @Override
+    public boolean isLeader() {
+        Election current = election;
+        return current != null && current.isLeader();
+    }
+
+    @Override
+    public String instanceId() {
+        return instanceId;
+    }
+
+    @Override
+    public long lock() {
+        return lock;
+    }
+
+    @Override
+    public Uni<Void> notify(String channel, Object payload) {
+        String text;
+        try {
+            Channels.validateChannel(channel);
+            text = encode(channel, payload);
+            Channels.validatePayload(channel, text);
+        } catch (IllegalArgumentException e) {
+            return Uni.createFrom().failure(e);
+        }
+        return Uni.createFrom().completionStage(() -> pool().preparedQuery("SELECT pg_notify($1, $2)")
+                .execute(Tuple.of(channel, text)).<Void> mapEmpty().toCompletionStage());
+    }
+
+    @Override
+    public void notifyAndAwait(String channel, Object payload) {
+        notify(channel, payload).await().indefinitely();
+    }
+
+    private String encode(String channel, Object payload) {
+        if (payload == null) {
+            throw new IllegalArgumentException("Notification payload for channel '" + channel
+                    + "' is null; send a String, a JSON value or an object Jackson can serialise");
+        }
+        if (payload instanceof String s) {
+            return s;
+        }
+        if (payload instanceof JsonObject json) {
+            return json.encode();
+        }
+        if (payload instanceof JsonArray json) {
+            return json.encode();
+        }
+        try {
+            return mapper.writeValueAsString(payload);
+        } catch (JsonProcessingException e) {
+            throw new IllegalArgumentException("Notification payload for channel '" + channel + "' of type "
+                    + payload.getClass().getName() + " cannot be serialised to JSON: " + e.getOriginalMessage(), e);
+        }
+    }
+
+    private Pool pool() {
+        Pool current = pool;
+        if (current == null) {
+            current = config.datasource()
+                    .map(name -> Arc.container().select(Pool.class, new ReactiveDataSource.ReactiveDataSourceLiteral(name)))
+                    .orElseGet(() -> Arc.container().select(Pool.class))
+                    .get();
+            pool = current;
+        }
+        return current;
+    }
+
+    /** The election's own session uses the datasource's URL and credentials, never a pooled connection. */
+    private PgConnectOptions connectOptions(Config mpConfig) {
+        String prefix = config.datasource().map(name -> "quarkus.datasource.\"" + name + "\".").orElse("quarkus.datasource.");
+        List<String> urls = mpConfig.getOptionalValues(prefix + "reactive.url", String.class).orElse(List.of());
+        if (urls.isEmpty()) {
+            throw new ConfigurationException("Leader election needs the URL of the reactive datasource"
+                    + config.datasource().map(n -> " '" + n + "'").orElse("") + ": set " + prefix
+                    + "reactive.url (or quarkus.leader.enabled=false to run without the election)");
+        }
+        String url = urls.get(0).replaceFirst("^vertx-reactive:", "");
+        PgConnectOptions options;
+        try {
+            options = PgConnectOptions.fromUri(url);
+        } catch (RuntimeException e) {
+            throw new ConfigurationException("Invalid " + prefix + "reactive.url '" + url
+                    + "' for leader election: expected postgresql://host:port/database (" + e.getMessage() + ")");
+        }
+        mpConfig.getOptionalValue(prefix + "username", String.class).ifPresent(options::setUser);
+        mpConfig.getOptionalValue(prefix + "password", String.class).ifPresent(options::setPassword);
+        options.addProperty("application_name", applicationName(instanceId));
+        options.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.lease().toMillis()));
+        return options;
+    }
+
+    /** Fails start-up on values the election cannot run with, naming the property. */
+    static void validate(LeaderConfig config) {
+        requirePositive("quarkus.leader.poll", config.poll());
+        requirePositive("quarkus.leader.heartbeat", config.heartbeat());
+        requirePositive("quarkus.leader.lease", config.lease());
+        requirePositive("quarkus.leader.reconnect-initial-delay", config.reconnectInitialDelay());
+        requirePositive("quarkus.leader.reconnect-max-delay", config.reconnectMaxDelay());
+        if (config.heartbeat().compareTo(config.lease()) >= 0) {
+            throw new ConfigurationException("quarkus.leader.heartbeat (" + config.heartbeat()
+                    + ") must be shorter than quarkus.leader.lease (" + config.lease()
+                    + "), or every lease would run out before it is confirmed; a third of the lease or less is usual");
+        }
+        if (config.reconnectMaxDelay().compareTo(config.reconnectInitialDelay()) < 0) {
+            throw new ConfigurationException("quarkus.leader.reconnect-max-delay (" + config.reconnectMaxDelay()
+                    + ") must not be shorter than quarkus.leader.reconnect-initial-delay ("
+                    + config.reconnectInitialDelay() + ")");
+        }
+        if (config.shutdownTimeout().isNegative()) {
+            throw new ConfigurationException("quarkus.leader.shutdown-timeout must not be negative, got "
+                    + config.shutdownTimeout());
+        }
+        config.instanceId().filter(String::isBlank).ifPresent(id -> {
+            throw new ConfigurationException("quarkus.leader.instance-id must not be blank");
+        });
+    }
+
+    private static void requirePositive(String property, Duration value) {
+        if (value.toMillis() < 1) {
+            throw new ConfigurationException(property + " must be at least 1ms, got " + value);
+        }
+    }
+
+    private static String applicationName(String instanceId) {
+        String name = "leader:" + instanceId;
+        byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
+        // PostgreSQL truncates application_name to 63 bytes; cut on a character boundary ourselves
+        while (bytes.length > 63) {
+            name = name.substring(0, name.length() - 1);
+            bytes = name.getBytes(StandardCharsets.UTF_8);
+        }
+        return name;
+    }
+
+    private static String defaultInstanceId() {
+        String host;
+        try {
+            host = InetAddress.getLocalHost().getHostName();
+        } catch (Exception e) {
+            host = "localhost";
+        }
+        return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 4);
+    }
+
+    private static long defaultLock(Config mpConfig) {
+        String name = mpConfig.getOptionalValue("quarkus.application.name", String.class)
+                .orElseThrow(() -> new ConfigurationException(
+                        "Leader election needs a lock key: set quarkus.leader.lock (a bigint) or quarkus.application.name"));
+        try {
+            byte[] digest = MessageDigest.getInstance("SHA-256")
+                    .digest(("quarkus-leader:" + name).getBytes(StandardCharsets.UTF_8));
+            long key = 0;
+            for (int i = 0; i < 8; i++) {
+                key = (key << 8) | (digest[i] & 0xff);
+            }
+            return key;
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException(e);
+        }
+    }
+
+    /** Turns the election's reports into CDI events and dispatches notifications. */
+    private final class Listener implements ElectionListener {
+
+        Context context;
+        NotificationDispatcher dispatcher;
+
+        @Override
+        public Future<Void> leadershipChanged(boolean leader) {
+            LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock);
+            // observers may block: fire on a worker, in order, never on the election's event loop
+            return context.executeBlocking(() -> {
+                try {
+                    events.fire(change);
+                } catch (RuntimeException e) {
+                    LOG.errorf(e, "An observer of %s failed; the election goes on", change);
+                }
+                events.fireAsync(change).exceptionally(e -> {
+                    LOG.errorf(e, "An asynchronous observer of %s failed; the election goes on", change);
+                    return null;
+                });
+                return null;
+            }, true);
+        }
+
+        @Override
+        public void notification(String channel, String payload) {
+            dispatcher.dispatch(channel, payload);
+        }
+
+        @Override
+        public Future<Void> drain() {
+            return dispatcher.drain(config.shutdownTimeout());
+        }
+    }
+}

@@ -1,0 +1,221 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionStage;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.function.BooleanSupplier;
+
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.JavaType;
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.leader.runtime.NotificationMethod.ExecutionModel;
+import io.quarkus.arc.Arc;
+import io.quarkus.arc.InjectableContext.ContextState;
+import io.quarkus.arc.ManagedContext;
+import io.quarkus.virtual.threads.VirtualThreadsRecorder;
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+import io.vertx.core.json.JsonObject;
+import jakarta.enterprise.invoke.Invoker;
+
+/**
+ * Routes the leader's notifications to the {@code @OnLeaderNotification} methods of their channel. Called on the
+ * election's context; each method has its own queue, so an ordered method sees one notification at a time.
+ */
+final class NotificationDispatcher {
+
+    private static final Logger LOG = Logger.getLogger(NotificationDispatcher.class);
+
+    private final Context context;
+    private final BooleanSupplier leading;
+    private final Map<String, List<Handler>> byChannel = new HashMap<>();
+    private final Set<String> unknownChannels = ConcurrentHashMap.newKeySet();
+    private final List<Promise<Void>> drainWaiters = new ArrayList<>();
+    private int inFlight;
+
+    NotificationDispatcher(List<NotificationMethod> methods, ObjectMapper mapper, Context context,
+            BooleanSupplier leading) {
+        this.context = context;
+        this.leading = leading;
+        for (NotificationMethod method : methods) {
+            byChannel.computeIfAbsent(method.channel, c -> new ArrayList<>()).add(new Handler(method, mapper));
+        }
+    }
+
+    void dispatch(String channel, String payload) {
+        List<Handler> handlers = byChannel.get(channel);
+        if (handlers == null) {
+            if (unknownChannels.add(channel)) {
+                LOG.warnf("Notification on channel '%s', which no @OnLeaderNotification method handles: ignored"
+                        + " (logged once per channel)", channel);
+            }
+            return;
+        }
+        for (Handler handler : handlers) {
+            handler.offer(payload);
+        }
+    }
+
+    /** Completes when no handler runs any more, or after {@code timeout}. */
+    Future<Void> drain(Duration timeout) {
+        if (inFlight == 0) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> done = Promise.promise();
+        drainWaiters.add(done);
+        long timer = context.owner().setTimer(Math.max(1, timeout.toMillis()), id -> {
+            if (done.tryComplete()) {
+                LOG.warnf("%d notification handler(s) still running after %s; releasing the lock anyway", inFlight,
+                        timeout);
+            }
+        });
+        return done.future().onComplete(ar -> context.owner().cancelTimer(timer));
+    }
+
+    private void finished() {
+        if (--inFlight == 0) {
+            drainWaiters.forEach(Promise::tryComplete);
+            drainWaiters.clear();
+        }
+    }
+
+    /** One method's queue. */
+    private final class Handler {
+        private final NotificationMethod method;
+        private final Invoker<Object, Object> invoker;
+        private final ObjectMapper mapper;
+        private final JavaType payloadType;
+        private final ArrayDeque<String> queue = new ArrayDeque<>();
+        private boolean busy;
+
+        Handler(NotificationMethod method, ObjectMapper mapper) {
+            this.method = method;
+            this.invoker = method.invoker.getValue();
+            this.mapper = mapper;
+            this.payloadType = method.payloadKind == NotificationMethod.PayloadKind.JACKSON
+                    ? mapper.getTypeFactory().constructFromCanonical(method.payloadType)
+                    : null;
+        }
+
+        void offer(String payload) {
+            if (!method.ordered) {
+                run(payload);
+                return;
+            }
+            queue.add(payload);
+            if (!busy) {
+                next();
+            }
+        }
+
+        private void next() {
+            String payload = queue.poll();
+            if (payload == null) {
+                return;
+            }
+            if (!leading.getAsBoolean()) {
+                LOG.warnf("Dropped %d queued notification(s) for %s: this instance no longer leads", queue.size() + 1,
+                        method.description);
+                queue.clear();
+                return;
+            }
+            busy = true;
+            run(payload);
+        }
+
+        private void run(String payload) {
+            Object[] args;
+            try {
+                args = arguments(payload);
+            } catch (Exception e) {
+                LOG.errorf("Notification on channel '%s' not passed to %s: its payload is not a valid %s (%s); payload: %s",
+                        method.channel, method.description, method.payloadType, e.getMessage(), abbreviate(payload));
+                done();
+                return;
+            }
+            inFlight++;
+            execute(args).whenComplete((ignored, failure) -> context.runOnContext(v -> {
+                if (failure != null) {
+                    LOG.errorf(failure, "%s failed on a notification on channel '%s'; the next notification is still handled",
+                            method.description, method.channel);
+                }
+                finished();
+                done();
+            }));
+        }
+
+        private void done() {
+            if (method.ordered) {
+                busy = false;
+                next();
+            }
+        }
+
+        private Object[] arguments(String payload) throws Exception {
+            return switch (method.payloadKind) {
+                case NONE -> new Object[0];
+                case STRING -> new Object[] { payload };
+                case JSON_OBJECT -> new Object[] { new JsonObject(payload) };
+                case JSON_NODE -> new Object[] { mapper.readTree(payload) };
+                case JACKSON -> new Object[] { mapper.readValue(payload, payloadType) };
+            };
+        }
+
+        private CompletionStage<Object> execute(Object[] args) {
+            if (method.executionModel == ExecutionModel.EVENT_LOOP) {
+                return invoke(args);
+            }
+            CompletableFuture<Object> result = new CompletableFuture<>();
+            Runnable task = () -> invoke(args).whenComplete((r, t) -> {
+                if (t != null) {
+                    result.completeExceptionally(t);
+                } else {
+                    result.complete(r);
+                }
+            });
+            if (method.executionModel == ExecutionModel.VIRTUAL_THREAD) {
+                VirtualThreadsRecorder.getCurrent().execute(task);
+            } else {
+                context.executeBlocking(() -> {
+                    task.run();
+                    return null;
+                }, false);
+            }
+            return result;
+        }
+
+        /** Invokes within a request context of its own, kept until an asynchronous result completes. */
+        private CompletionStage<Object> invoke(Object[] args) {
+            ManagedContext requestContext = Arc.container().requestContext();
+            requestContext.activate();
+            try {
+                Object result = invoker.invoke(null, args);
+                if (result instanceof CompletionStage<?> stage) {
+                    ContextState state = requestContext.getState();
+                    return stage.<Object> thenApply(r -> r).whenComplete((r, t) -> requestContext.destroy(state));
+                }
+                requestContext.terminate();
+                return CompletableFuture.completedFuture(result);
+            } catch (Throwable t) {
+                requestContext.terminate();
+                return CompletableFuture.failedFuture(t);
+            } finally {
+                requestContext.deactivate();
+            }
+        }
+    }
+
+    private static String abbreviate(String payload) {
+        return payload.length() <= 200 ? payload : payload.substring(0, 200) + "...";
+    }
+}
