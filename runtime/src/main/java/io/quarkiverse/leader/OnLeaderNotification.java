@@ -15,9 +15,9 @@ import java.lang.annotation.Target;
  * {@code com.fasterxml.jackson.databind.JsonNode}, or any other type, deserialised from the JSON payload with the
  * application's Jackson {@code ObjectMapper}. It returns {@code void}, {@code Uni<Void>} or {@code CompletionStage<Void>}.
  * <p>
- * Execution model: a method returning {@code Uni} or {@code CompletionStage}, or annotated with
- * {@code @NonBlocking}, runs on the event loop; a method annotated with {@code @RunOnVirtualThread} runs on a virtual
- * thread; any other method runs on a worker thread.
+ * Execution model: a method annotated with {@code @RunOnVirtualThread} runs on a virtual thread, one annotated with
+ * {@code @Blocking} on a worker thread; otherwise a method returning {@code Uni} or {@code CompletionStage}, or
+ * annotated with {@code @NonBlocking}, runs on the event loop, and any other method on a worker thread.
  */
 @Target(ElementType.METHOD)
 @Retention(RetentionPolicy.RUNTIME)

@@ -40,6 +40,7 @@ public final class Election {
     private long heartbeatTimer = -1;
     private long leaseTimer = -1;
     private long pollTimer = -1;
+    private long waitTimer = -1;
     private boolean heartbeatInFlight;
 
     // read from any thread by isLeader()
@@ -189,10 +190,15 @@ public final class Election {
             return;
         }
         if (options.acquire() == AcquireStrategy.WAIT) {
+            // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
+            long silence = options.poll().plus(options.lease()).toMillis();
+            waitTimer = vertx.setTimer(silence, id -> sessionLost(conn, "no answer from the server within " + silence + "ms"));
             conn.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
                 if (session != conn) {
                     return;
                 }
+                vertx.cancelTimer(waitTimer);
+                waitTimer = -1;
                 if (ar.succeeded()) {
                     lead(conn);
                 } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
@@ -286,16 +292,29 @@ public final class Election {
         }
         boolean wasLeader = leading;
         detach();
-        conn.close();
         if (!running) {
+            conn.close();
             return;
         }
         LOG.warnf("Instance %s lost its election session (%s)%s; reconnecting", options.instanceId(), reason,
                 wasLeader ? " and stepped down as leader" : "");
-        if (wasLeader) {
-            listener.leadershipChanged(false);
-        }
-        connect();
+        // a session that is still alive keeps the lock until observers have heard of the step-down (bounded by the lease)
+        Future<Void> told = wasLeader ? within(listener.leadershipChanged(false), options.lease()) : Future.succeededFuture();
+        told.onComplete(ar -> conn.close().onComplete(closed -> {
+            if (running && session == null && connecting == null) {
+                connect();
+            }
+        }));
+    }
+
+    private Future<Void> within(Future<Void> future, java.time.Duration limit) {
+        Promise<Void> bounded = Promise.promise();
+        long timer = vertx.setTimer(Math.max(1, limit.toMillis()), id -> bounded.tryComplete());
+        future.onComplete(ar -> {
+            vertx.cancelTimer(timer);
+            bounded.tryComplete();
+        });
+        return bounded.future();
     }
 
     /** Forgets the current session: after this, nothing it reports is acted on. */
@@ -303,12 +322,12 @@ public final class Election {
         leading = false;
         session = null;
         heartbeatInFlight = false;
-        for (long timer : new long[] { heartbeatTimer, leaseTimer, pollTimer }) {
+        for (long timer : new long[] { heartbeatTimer, leaseTimer, pollTimer, waitTimer }) {
             if (timer >= 0) {
                 vertx.cancelTimer(timer);
             }
         }
-        heartbeatTimer = leaseTimer = pollTimer = -1;
+        heartbeatTimer = leaseTimer = pollTimer = waitTimer = -1;
     }
 
     private static String describe(Throwable t) {

@@ -73,8 +73,8 @@ public interface LeaderConfig {
     Duration lease();
 
     /**
-     * The first delay before reconnecting after the election session was lost; it doubles, with jitter, on each
-     * failed attempt up to {@code reconnect-max-delay}.
+     * The delay after the first failed attempt to open the election session (the first attempt after a lost session
+     * is immediate); it doubles, with jitter, on each further failed attempt up to {@code reconnect-max-delay}.
      */
     @WithDefault("50ms")
     Duration reconnectInitialDelay();

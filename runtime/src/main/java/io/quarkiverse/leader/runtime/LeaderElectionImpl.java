@@ -275,6 +275,9 @@ public class LeaderElectionImpl implements LeaderElection {
 
         @Override
         public Future<Void> leadershipChanged(boolean leader) {
+            if (!leader) {
+                dispatcher.discardQueued();
+            }
             LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock);
             // observers may block: fire on a worker, in order, never on the election's event loop
             return context.executeBlocking(() -> {

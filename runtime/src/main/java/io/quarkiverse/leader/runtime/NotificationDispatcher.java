@@ -6,10 +6,8 @@ import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
-import java.util.concurrent.ConcurrentHashMap;
 import java.util.function.BooleanSupplier;
 
 import org.jboss.logging.Logger;
@@ -39,7 +37,6 @@ final class NotificationDispatcher {
     private final Context context;
     private final BooleanSupplier leading;
     private final Map<String, List<Handler>> byChannel = new HashMap<>();
-    private final Set<String> unknownChannels = ConcurrentHashMap.newKeySet();
     private final List<Promise<Void>> drainWaiters = new ArrayList<>();
     private int inFlight;
 
@@ -53,17 +50,15 @@ final class NotificationDispatcher {
     }
 
     void dispatch(String channel, String payload) {
-        List<Handler> handlers = byChannel.get(channel);
-        if (handlers == null) {
-            if (unknownChannels.add(channel)) {
-                LOG.warnf("Notification on channel '%s', which no @OnLeaderNotification method handles: ignored"
-                        + " (logged once per channel)", channel);
-            }
-            return;
-        }
-        for (Handler handler : handlers) {
+        // the leader LISTENs only on the channels of its methods, so every channel has handlers
+        for (Handler handler : byChannel.get(channel)) {
             handler.offer(payload);
         }
+    }
+
+    /** Leadership is lost: what is queued must not run, even if this instance leads again soon. */
+    void discardQueued() {
+        byChannel.values().forEach(handlers -> handlers.forEach(Handler::discardQueued));
     }
 
     /** Completes when no handler runs any more, or after {@code timeout}. */
@@ -103,7 +98,7 @@ final class NotificationDispatcher {
             this.invoker = method.invoker.getValue();
             this.mapper = mapper;
             this.payloadType = method.payloadKind == NotificationMethod.PayloadKind.JACKSON
-                    ? mapper.getTypeFactory().constructFromCanonical(method.payloadType)
+                    ? javaType(mapper, method.payloadType)
                     : null;
         }
 
@@ -124,9 +119,8 @@ final class NotificationDispatcher {
                 return;
             }
             if (!leading.getAsBoolean()) {
-                LOG.warnf("Dropped %d queued notification(s) for %s: this instance no longer leads", queue.size() + 1,
-                        method.description);
-                queue.clear();
+                queue.addFirst(payload);
+                discardQueued();
                 return;
             }
             busy = true;
@@ -152,6 +146,14 @@ final class NotificationDispatcher {
                 finished();
                 done();
             }));
+        }
+
+        void discardQueued() {
+            if (!queue.isEmpty()) {
+                LOG.warnf("Dropped %d queued notification(s) for %s: this instance no longer leads", queue.size(),
+                        method.description);
+                queue.clear();
+            }
         }
 
         private void done() {
@@ -213,6 +215,15 @@ final class NotificationDispatcher {
                 requestContext.deactivate();
             }
         }
+    }
+
+    /** Jackson's canonical type names have no array syntax: build {@code Foo[]} from {@code Foo}. */
+    static JavaType javaType(ObjectMapper mapper, String canonical) {
+        if (canonical.endsWith("[]")) {
+            return mapper.getTypeFactory()
+                    .constructArrayType(javaType(mapper, canonical.substring(0, canonical.length() - 2)));
+        }
+        return mapper.getTypeFactory().constructFromCanonical(canonical);
     }
 
     private static String abbreviate(String payload) {

@@ -1,0 +1,55 @@
+package io.quarkiverse.leader.it;
+
+import java.util.List;
+import java.util.Map;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.Consumes;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.core.MediaType;
+
+import com.fasterxml.jackson.databind.JsonNode;
+
+import io.quarkiverse.leader.LeaderElection;
+import io.smallrye.mutiny.Uni;
+
+@Path("/")
+public class LeaderResource {
+
+    @Inject
+    LeaderElection election;
+
+    @Inject
+    ReceivedNotifications received;
+
+    @Inject
+    LeadershipHistory history;
+
+    @GET
+    @Path("leader")
+    public Map<String, Object> leader() {
+        return Map.of("leader", election.isLeader(), "instance", election.instanceId());
+    }
+
+    @GET
+    @Path("leader/history")
+    public List<LeadershipHistory.Transition> history() {
+        return history.transitions();
+    }
+
+    @POST
+    @Path("notify/{channel}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Void> notify(@PathParam("channel") String channel, JsonNode body) {
+        return election.notify(channel, body.toString());
+    }
+
+    @GET
+    @Path("received/{channel}")
+    public List<JsonNode> received(@PathParam("channel") String channel) {
+        return received.on(channel);
+    }
+}

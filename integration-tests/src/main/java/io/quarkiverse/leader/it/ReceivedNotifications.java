@@ -1,0 +1,52 @@
+package io.quarkiverse.leader.it;
+
+import java.util.List;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ConcurrentMap;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import jakarta.enterprise.context.ApplicationScoped;
+import jakarta.inject.Inject;
+
+import com.fasterxml.jackson.core.JsonProcessingException;
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.node.TextNode;
+
+import io.quarkiverse.leader.OnLeaderNotification;
+
+/**
+ * The sample's handlers: they keep, per channel, the payloads this instance handled, in order.
+ */
+@ApplicationScoped
+public class ReceivedNotifications {
+
+    private final ConcurrentMap<String, List<JsonNode>> received = new ConcurrentHashMap<>();
+
+    @Inject
+    ObjectMapper mapper;
+
+    @OnLeaderNotification("events")
+    void onEvent(Event event) {
+        record("events", mapper.valueToTree(event));
+    }
+
+    @OnLeaderNotification("raw")
+    void onRaw(String payload) {
+        JsonNode json;
+        try {
+            json = mapper.readTree(payload);
+        } catch (JsonProcessingException e) {
+            json = TextNode.valueOf(payload);
+        }
+        record("raw", json);
+    }
+
+    List<JsonNode> on(String channel) {
+        return received.getOrDefault(channel, List.of());
+    }
+
+    private void record(String channel, JsonNode payload) {
+        received.computeIfAbsent(channel, c -> new CopyOnWriteArrayList<>()).add(payload);
+    }
+}

@@ -1,0 +1,64 @@
+package io.quarkiverse.leader.it;
+
+import static io.restassured.RestAssured.given;
+import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
+import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.hasItem;
+import static org.hamcrest.Matchers.not;
+import static org.hamcrest.Matchers.emptyString;
+
+import java.time.Duration;
+import java.util.Map;
+
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+
+import io.quarkus.test.common.QuarkusTestResource;
+import io.quarkus.test.junit.QuarkusTest;
+import io.restassured.http.ContentType;
+
+@QuarkusTest
+@QuarkusTestResource(PostgresResource.class)
+class LeaderResourceTest {
+
+    @BeforeEach
+    void awaitLeadership() {
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> given().get("/leader").then().extract().<Boolean> path("leader"));
+    }
+
+    @Test
+    void reportsLeadershipAndInstance() {
+        given().get("/leader").then().statusCode(200)
+                .body("leader", equalTo(true))
+                .body("instance", not(emptyString()));
+        given().get("/leader/history").then().statusCode(200)
+                .body("[0].leader", equalTo(true));
+    }
+
+    @Test
+    void eventRoundTripKeepsThePayloadIntact() {
+        Map<String, Object> event = Map.of("id", "e-1", "text", "it's \"quoted\" \\ and 😀", "priority", 2);
+        given().contentType(ContentType.JSON).body(event).post("/notify/events").then().statusCode(204);
+        await().untilAsserted(() -> given().get("/received/events").then().statusCode(200)
+                .body("", hasItem(event)));
+    }
+
+    @Test
+    void rawChannelGetsTheJsonAsSent() {
+        given().contentType(ContentType.JSON).body("{\"n\":[1,2,3],\"s\":\"x\"}").post("/notify/raw").then()
+                .statusCode(204);
+        await().untilAsserted(() -> given().get("/received/raw").then().statusCode(200)
+                .body("s", hasItem("x")));
+        given().get("/received/events").then().body("s", not(hasItem("x")));
+    }
+
+    @Test
+    void oversizePayloadIsRejected() {
+        String big = "{\"text\":\"" + "x".repeat(8000) + "\"}";
+        given().contentType(ContentType.JSON).body(big).post("/notify/raw").then()
+                .statusCode(400)
+                .body(containsString("at most 7999"));
+    }
+}
