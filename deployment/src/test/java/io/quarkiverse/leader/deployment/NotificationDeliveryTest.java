@@ -25,7 +25,9 @@ import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
+import io.smallrye.common.annotation.Blocking;
 import io.smallrye.common.annotation.NonBlocking;
+import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.json.JsonObject;
@@ -93,6 +95,34 @@ class NotificationDeliveryTest {
             assertThat(handlers.longChannel).containsExactly("long");
         });
         assertThat(handlers.mixedOnEventLoop).isTrue();
+    }
+
+    @Test
+    void executionModelsAreHonoured() {
+        election.notifyAndAwait("blocking-uni", "b");
+        election.notifyAndAwait("virtual", "v");
+        await().untilAsserted(() -> {
+            assertThat(handlers.blockingUniOnEventLoop).containsExactly(false);
+            assertThat(handlers.virtualOnEventLoop).containsExactly(false);
+        });
+    }
+
+    @Test
+    void listAndArrayPayloadsAreRead() {
+        List<Order> orders = List.of(new Order("a", 1), new Order("b", 2));
+        election.notifyAndAwait("batch", orders);
+        election.notifyAndAwait("array", orders);
+        await().untilAsserted(() -> {
+            assertThat(handlers.batches).containsExactly(orders);
+            assertThat(handlers.arrays).containsExactly(orders);
+        });
+    }
+
+    @Test
+    void unorderedMethodCallsOverlap() {
+        TestPostgres.sql("SELECT pg_notify('overlap', i::text) FROM generate_series(1, 10) AS i");
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> assertThat(handlers.overlapped).hasSize(10));
+        assertThat(handlers.maxOverlap.get()).isGreaterThan(1);
     }
 
     @Test
@@ -239,6 +269,45 @@ class NotificationDeliveryTest {
             Thread.sleep(1); // widen the window in which an overlap would show
             sequence.add(payload);
             concurrent.decrementAndGet();
+        }
+
+        final List<Boolean> blockingUniOnEventLoop = new CopyOnWriteArrayList<>();
+        final List<Boolean> virtualOnEventLoop = new CopyOnWriteArrayList<>();
+        final List<List<Order>> batches = new CopyOnWriteArrayList<>();
+        final List<List<Order>> arrays = new CopyOnWriteArrayList<>();
+        final List<String> overlapped = new CopyOnWriteArrayList<>();
+        final AtomicInteger overlapping = new AtomicInteger();
+        final AtomicInteger maxOverlap = new AtomicInteger();
+
+        @Blocking
+        @OnLeaderNotification("blocking-uni")
+        Uni<Void> blockingUni(String payload) {
+            blockingUniOnEventLoop.add(Context.isOnEventLoopThread());
+            return Uni.createFrom().voidItem();
+        }
+
+        @RunOnVirtualThread
+        @OnLeaderNotification("virtual")
+        void virtual(String payload) {
+            virtualOnEventLoop.add(Context.isOnEventLoopThread());
+        }
+
+        @OnLeaderNotification("batch")
+        void batch(List<Order> orders) {
+            batches.add(orders);
+        }
+
+        @OnLeaderNotification("array")
+        void array(Order[] orders) {
+            arrays.add(List.of(orders));
+        }
+
+        @OnLeaderNotification(value = "overlap", ordered = false)
+        void overlap(String payload) throws InterruptedException {
+            maxOverlap.accumulateAndGet(overlapping.incrementAndGet(), Math::max);
+            Thread.sleep(50); // long enough for the next calls to start meanwhile
+            overlapped.add(payload);
+            overlapping.decrementAndGet();
         }
 
         @OnLeaderNotification("steady")

@@ -32,8 +32,10 @@ public final class Election {
     private final ElectionListener listener;
     private final long leaseNanos;
 
+    // written on the context, also read by isLeader() so that stop() ends leadership the moment it is called
+    private volatile boolean running;
+
     // confined to the context
-    private boolean running;
     private PgConnection session;
     private Cancellable connecting;
     private int failedConnects;
@@ -59,7 +61,7 @@ public final class Election {
      * @return whether this instance holds the lock and confirmed its session less than a lease ago
      */
     public boolean isLeader() {
-        return leading && System.nanoTime() - leaseDeadline < 0;
+        return running && leading && System.nanoTime() - leaseDeadline < 0;
     }
 
     public ElectionOptions options() {
@@ -85,8 +87,8 @@ public final class Election {
      * then reports the end of leadership.
      */
     public Future<Void> stop() {
+        running = false; // no dispatch from now on
         return onContext(() -> {
-            running = false;
             if (connecting != null) {
                 connecting.cancel();
                 connecting = null;
@@ -292,8 +294,12 @@ public final class Election {
         }
         boolean wasLeader = leading;
         detach();
-        if (!running) {
-            conn.close();
+        if (!running) { // stopping: stop() found no session, so the step-down is reported here
+            conn.close().onComplete(ar -> {
+                if (wasLeader) {
+                    listener.leadershipChanged(false);
+                }
+            });
             return;
         }
         LOG.warnf("Instance %s lost its election session (%s)%s; reconnecting", options.instanceId(), reason,
