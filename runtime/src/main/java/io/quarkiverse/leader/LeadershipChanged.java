@@ -1,5 +1,6 @@
 package io.quarkiverse.leader;
 
+import java.time.Instant;
 import java.util.Objects;
 
 /**
@@ -11,11 +12,13 @@ public final class LeadershipChanged {
     private final boolean leader;
     private final String instanceId;
     private final long lock;
+    private final Instant timestamp;
 
-    public LeadershipChanged(boolean leader, String instanceId, long lock) {
+    public LeadershipChanged(boolean leader, String instanceId, long lock, Instant timestamp) {
         this.leader = leader;
         this.instanceId = Objects.requireNonNull(instanceId);
         this.lock = lock;
+        this.timestamp = Objects.requireNonNull(timestamp);
     }
 
     /**
@@ -39,19 +42,28 @@ public final class LeadershipChanged {
         return lock;
     }
 
+    /**
+     * @return when the change took effect. For a leader whose lease ran out unconfirmed (a paused process, a lost
+     *         network), the moment the lease ran out: {@link LeaderElection#isLeader()} was already {@code false}
+     *         from then on, though the event can only be fired once the process runs again.
+     */
+    public Instant timestamp() {
+        return timestamp;
+    }
+
     @Override
     public boolean equals(Object o) {
         return o instanceof LeadershipChanged other && leader == other.leader && lock == other.lock
-                && instanceId.equals(other.instanceId);
+                && instanceId.equals(other.instanceId) && timestamp.equals(other.timestamp);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(leader, instanceId, lock);
+        return Objects.hash(leader, instanceId, lock, timestamp);
     }
 
     @Override
     public String toString() {
-        return "LeadershipChanged[leader=" + leader + ", instance=" + instanceId + ", lock=" + lock + "]";
+        return "LeadershipChanged[leader=" + leader + ", instance=" + instanceId + ", lock=" + lock + ", at=" + timestamp + "]";
     }
 }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -43,7 +44,7 @@ class ShutdownDrainTest {
         List<Boolean> changes = new CopyOnWriteArrayList<>();
         ElectionListener listener = new ElectionListener() {
             @Override
-            public Future<Void> leadershipChanged(boolean leader) {
+            public Future<Void> leadershipChanged(boolean leader, Instant at) {
                 changes.add(leader);
                 return Future.succeededFuture();
             }

@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.concurrent.CopyOnWriteArrayList;
 
@@ -80,7 +81,7 @@ class TwoElectionsTest {
         final List<Boolean> changes = new CopyOnWriteArrayList<>();
 
         @Override
-        public Future<Void> leadershipChanged(boolean leader) {
+        public Future<Void> leadershipChanged(boolean leader, Instant at) {
             changes.add(leader);
             return Future.succeededFuture();
         }

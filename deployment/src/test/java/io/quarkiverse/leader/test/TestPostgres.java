@@ -3,10 +3,14 @@ package io.quarkiverse.leader.test;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Stream;
 
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
@@ -89,11 +93,39 @@ public final class TestPostgres {
         return vertx;
     }
 
+    /** Whether {@link #restartServer()} can restart the server: only the embedded one is ours to restart. */
+    public static synchronized boolean canRestart() {
+        url();
+        return embedded != null;
+    }
+
+    /** Stops the embedded server and starts it again on the same port and data; returns once it accepts connections. */
+    public static synchronized void restartServer() {
+        if (!canRestart()) {
+            throw new IllegalStateException("Only the embedded PostgreSQL can be restarted by the tests");
+        }
+        try {
+            int port = embedded.getPort();
+            embedded.close();
+            embedded = builder().setPort(port).start();
+        } catch (IOException e) {
+            throw new UncheckedIOException("Cannot restart the embedded PostgreSQL", e);
+        }
+    }
+
+    private static EmbeddedPostgres.Builder builder() {
+        return EmbeddedPostgres.builder()
+                .setServerConfig("max_connections", "200")
+                .setDataDirectory(dataDirectory)
+                .setCleanDataDirectory(false); // kept across restarts; removed when the JVM exits
+    }
+
+    private static Path dataDirectory;
+
     private static String startEmbedded() {
         try {
-            embedded = EmbeddedPostgres.builder()
-                    .setServerConfig("max_connections", "200")
-                    .start();
+            dataDirectory = Files.createTempDirectory("leader-test-pg");
+            embedded = builder().start();
         } catch (IOException e) {
             throw new UncheckedIOException("Cannot start the embedded PostgreSQL; set " + URL_VARIABLE
                     + " to use an existing server instead", e);
@@ -101,6 +133,9 @@ public final class TestPostgres {
         Runtime.getRuntime().addShutdownHook(new Thread(() -> {
             try {
                 embedded.close();
+                try (Stream<Path> files = Files.walk(dataDirectory)) {
+                    files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
+                }
             } catch (IOException ignored) {
                 // the JVM is going away
             }

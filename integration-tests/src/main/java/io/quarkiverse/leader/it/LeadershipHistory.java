@@ -1,15 +1,25 @@
 package io.quarkiverse.leader.it;
 
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.enterprise.event.Observes;
 
+import org.eclipse.microprofile.config.inject.ConfigProperty;
+
 import io.quarkiverse.leader.LeadershipChanged;
 
 /**
- * Every leadership transition of this instance, with its wall-clock time, so that a test can line up instances.
+ * Every leadership transition of this instance, with the wall-clock time it took effect, so that a test can line up
+ * instances. With {@code sample.history-file} set, each transition is also appended to that file as it happens, so
+ * that the history of an instance outlives its process.
  */
 @ApplicationScoped
 public class LeadershipHistory {
@@ -19,11 +29,25 @@ public class LeadershipHistory {
 
     private final List<Transition> transitions = new CopyOnWriteArrayList<>();
 
+    @ConfigProperty(name = "sample.history-file")
+    Optional<Path> file;
+
     void onChange(@Observes LeadershipChanged change) {
-        transitions.add(new Transition(change.isLeader(), System.currentTimeMillis()));
+        Transition transition = new Transition(change.isLeader(), change.timestamp().toEpochMilli());
+        transitions.add(transition);
+        file.ifPresent(path -> append(path, transition));
     }
 
     List<Transition> transitions() {
         return transitions;
+    }
+
+    private static synchronized void append(Path path, Transition transition) {
+        try {
+            Files.writeString(path, transition.leader() + " " + transition.epochMillis() + "\n",
+                    StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        }
     }
 }

@@ -14,13 +14,21 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.TimeUnit;
 
+import io.restassured.config.HttpClientConfig;
+import io.restassured.config.RestAssuredConfig;
 import io.restassured.http.ContentType;
 import io.restassured.response.Response;
+import io.restassured.specification.RequestSpecification;
 
 /**
  * One process of the packaged sample application ({@code target/quarkus-app/quarkus-run.jar}).
  */
 public final class AppInstance implements AutoCloseable {
+
+    /** A paused or dying instance must not hang the caller: every request gives up after a second. */
+    private static final RestAssuredConfig HTTP = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
+            .setParam("http.connection.timeout", 1000)
+            .setParam("http.socket.timeout", 1000));
 
     private final String id;
     private final int port;
@@ -44,15 +52,18 @@ public final class AppInstance implements AutoCloseable {
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("-Xmx128m");
+        command.add("-Dquarkus.http.host=127.0.0.1");
         command.add("-Dquarkus.http.port=" + port);
         command.add("-Dquarkus.datasource.reactive.url=" + databaseUrl);
         command.add("-Dquarkus.leader.lock=" + lock);
         command.add("-Dquarkus.leader.instance-id=" + id);
+        command.add("-Dsample.history-file=" + historyFile(jar, id));
         config.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(jar.toString());
         try {
             Path log = Files.createDirectories(jar.getParent().getParent().resolve("instances")).resolve(id + ".log");
+            Files.deleteIfExists(historyFile(jar, id)); // left by an earlier run
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             AppInstance instance = new AppInstance(id, port, process, log);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
@@ -66,6 +77,10 @@ public final class AppInstance implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
+    }
+
+    private static RequestSpecification http() {
+        return given().config(HTTP);
     }
 
     public String id() {
@@ -87,7 +102,7 @@ public final class AppInstance implements AutoCloseable {
     /** @return whether the instance says it leads, or {@code null} when it does not answer */
     public Boolean leaderState() {
         try {
-            return given().port(port).get("/leader").then().statusCode(200).extract().path("leader");
+            return http().port(port).get("/leader").then().statusCode(200).extract().path("leader");
         } catch (RuntimeException e) {
             return null;
         }
@@ -99,15 +114,15 @@ public final class AppInstance implements AutoCloseable {
 
     /** The instance's leadership transitions: leader flag and wall-clock milliseconds. */
     public List<Map<String, Object>> history() {
-        return given().port(port).get("/leader/history").then().statusCode(200).extract().jsonPath().getList("");
+        return http().port(port).get("/leader/history").then().statusCode(200).extract().jsonPath().getList("");
     }
 
     public void notify(String channel, Object body) {
-        given().port(port).contentType(ContentType.JSON).body(body).post("/notify/" + channel).then().statusCode(204);
+        http().port(port).contentType(ContentType.JSON).body(body).post("/notify/" + channel).then().statusCode(204);
     }
 
     public List<Map<String, Object>> received(String channel) {
-        Response response = given().port(port).get("/received/" + channel);
+        Response response = http().port(port).get("/received/" + channel);
         return response.then().statusCode(200).extract().jsonPath().getList("");
     }
 
@@ -123,6 +138,29 @@ public final class AppInstance implements AutoCloseable {
         waitForExit();
     }
 
+    /** SIGSTOP: the process stops running code, its sockets stay open. */
+    public void pause() {
+        signal("STOP");
+    }
+
+    /** SIGCONT: the paused process runs again. */
+    public void resume() {
+        signal("CONT");
+    }
+
+    private void signal(String name) {
+        try {
+            Process kill = new ProcessBuilder("kill", "-" + name, Long.toString(process.pid())).inheritIO().start();
+            if (!kill.waitFor(10, TimeUnit.SECONDS) || kill.exitValue() != 0) {
+                throw new IllegalStateException("kill -" + name + " " + process.pid() + " failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+
     private void waitForExit() {
         try {
             if (!process.waitFor(30, TimeUnit.SECONDS)) {
@@ -133,6 +171,15 @@ public final class AppInstance implements AutoCloseable {
         }
     }
 
+    /** The transitions the instance wrote down as they happened: readable after it has died. */
+    public Path historyFile() {
+        return historyFile(Path.of(System.getProperty("app.jar", "target/quarkus-app/quarkus-run.jar")), id);
+    }
+
+    private static Path historyFile(Path jar, String id) {
+        return jar.toAbsolutePath().getParent().getParent().resolve("instances").resolve(id + ".history");
+    }
+
     public Path log() {
         return log;
     }
@@ -140,7 +187,7 @@ public final class AppInstance implements AutoCloseable {
     @Override
     public void close() {
         if (process.isAlive()) {
-            kill();
+            kill(); // SIGKILL ends a paused process too
         }
     }
 

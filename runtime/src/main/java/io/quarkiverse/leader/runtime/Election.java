@@ -1,5 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
+import java.time.Instant;
+
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
@@ -88,6 +90,7 @@ public final class Election {
      */
     public Future<Void> stop() {
         running = false; // no dispatch from now on
+        Instant stoppedAt = Instant.now();
         return onContext(() -> {
             if (connecting != null) {
                 connecting.cancel();
@@ -108,7 +111,7 @@ public final class Election {
                     .transform(ar -> conn.query("UNLISTEN *").execute())
                     .transform(ar -> conn.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(options.lock())))
                     .transform(ar -> conn.close())
-                    .transform(ar -> listener.leadershipChanged(false));
+                    .transform(ar -> listener.leadershipChanged(false, stoppedAt));
         });
     }
 
@@ -242,7 +245,7 @@ public final class Election {
             heartbeatTimer = vertx.setPeriodic(options.heartbeat().toMillis(), id -> heartbeat(conn));
             LOG.infof("Instance %s is now the leader of lock %d, listening on %s", options.instanceId(), options.lock(),
                     options.channels());
-            listener.leadershipChanged(true);
+            listener.leadershipChanged(true, Instant.now());
         });
     }
 
@@ -293,11 +296,12 @@ public final class Election {
             return;
         }
         boolean wasLeader = leading;
+        Instant ended = leadershipEnd();
         detach();
         if (!running) { // stopping: stop() found no session, so the step-down is reported here
             conn.close().onComplete(ar -> {
                 if (wasLeader) {
-                    listener.leadershipChanged(false);
+                    listener.leadershipChanged(false, ended);
                 }
             });
             return;
@@ -305,7 +309,7 @@ public final class Election {
         LOG.warnf("Instance %s lost its election session (%s)%s; reconnecting", options.instanceId(), reason,
                 wasLeader ? " and stepped down as leader" : "");
         // a session that is still alive keeps the lock until observers have heard of the step-down (bounded by the lease)
-        Future<Void> told = wasLeader ? within(listener.leadershipChanged(false), options.lease()) : Future.succeededFuture();
+        Future<Void> told = wasLeader ? within(listener.leadershipChanged(false, ended), options.lease()) : Future.succeededFuture();
         told.onComplete(ar -> conn.close().onComplete(closed -> {
             if (running && session == null && connecting == null) {
                 connect();
@@ -321,6 +325,12 @@ public final class Election {
             bounded.tryComplete();
         });
         return bounded.future();
+    }
+
+    /** Now, or the moment the lease ran out if it already has: when this instance's leadership actually ended. */
+    private Instant leadershipEnd() {
+        long overdue = System.nanoTime() - leaseDeadline;
+        return leading && overdue > 0 ? Instant.now().minusNanos(overdue) : Instant.now();
     }
 
     /** Forgets the current session: after this, nothing it reports is acted on. */

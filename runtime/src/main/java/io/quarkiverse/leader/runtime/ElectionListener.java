@@ -1,5 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
+import java.time.Instant;
+
 import io.vertx.core.Future;
 
 /**
@@ -10,9 +12,10 @@ public interface ElectionListener {
     /**
      * This instance has become leader, or has stopped being leader.
      *
+     * @param at when the change took effect: for a lease that ran out, the moment it ran out
      * @return completed once observers have been told
      */
-    Future<Void> leadershipChanged(boolean leader);
+    Future<Void> leadershipChanged(boolean leader, Instant at);
 
     /**
      * A notification has arrived while this instance leads.

@@ -13,6 +13,11 @@ public record ElectionOptions(PgConnectOptions connectOptions, long lock, String
         AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
         Duration reconnectMaxDelay) {
 
+    /** How long the lock holder's session must have been silent before a follower may end it: its lease is over by then. */
+    Duration evictionThreshold() {
+        return lease.plus(heartbeat);
+    }
+
     /** Seconds of idle TCP before PostgreSQL probes a silent election session. */
     long keepaliveIdleSeconds() {
         return (lease.toMillis() + 999) / 1000 + 1;

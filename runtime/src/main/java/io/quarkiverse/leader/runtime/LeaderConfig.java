@@ -82,8 +82,18 @@ public interface LeaderConfig {
     /**
      * The longest delay between two attempts to reconnect.
      */
-    @WithDefault("1s")
+    @WithDefault("500ms")
     Duration reconnectMaxDelay();
+
+    /**
+     * Whether followers end the session of a leader that holds the lock but has stopped confirming it (a paused or
+     * hung process, a network that drops its packets), with {@code pg_terminate_backend}, once the server has heard
+     * nothing from that session for {@code lease} + {@code heartbeat}: its lease has run out by then, so it no longer
+     * believes it leads. Followers then check every {@code heartbeat}. Needs the same database user on every instance,
+     * or the role {@code pg_signal_backend}.
+     */
+    @WithDefault("false")
+    boolean evictHungLeader();
 
     /**
      * On shutdown, how long to wait for notification handlers that are running before the lock is released anyway.

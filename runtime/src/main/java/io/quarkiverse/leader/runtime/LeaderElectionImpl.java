@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.time.Instant;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
@@ -14,6 +15,7 @@ import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
+import jakarta.interceptor.Interceptor;
 
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
@@ -54,6 +56,7 @@ public class LeaderElectionImpl implements LeaderElection {
     private final String instanceId;
     private final long lock;
     private volatile Election election;
+    private volatile HungLeaderEviction eviction;
     private volatile Pool pool;
 
     @Inject
@@ -82,6 +85,12 @@ public class LeaderElectionImpl implements LeaderElection {
         listener.context = started.context();
         listener.dispatcher = new NotificationDispatcher(methods.all(), mapper, started.context(), started::isLeader);
         election = started;
+        if (config.evictHungLeader()) {
+            eviction = new HungLeaderEviction(started.context(), this::pool, options, started::isLeader);
+            eviction.start();
+            LOG.infof("Followers end the session of a leader silent for more than %s (quarkus.leader.evict-hung-leader)",
+                    options.evictionThreshold());
+        }
         LOG.infof("Instance %s joins the election for lock %d (%s acquisition, lease %s, heartbeat %s); a silent leader"
                 + " steps down after %s, PostgreSQL releases its lock no earlier than %s after its last contact",
                 instanceId, lock, config.acquire().name().toLowerCase(), config.lease(), config.heartbeat(),
@@ -89,12 +98,16 @@ public class LeaderElectionImpl implements LeaderElection {
         started.start();
     }
 
-    void stop(@Observes ShutdownEvent event) {
+    // before the platform's own shutdown work: a follower can take over while the rest of this application stops
+    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
         Election current = election;
         if (current == null) {
             return;
         }
         election = null;
+        if (eviction != null) {
+            eviction.stop();
+        }
         try {
             current.stop().toCompletionStage().toCompletableFuture()
                     .get(config.shutdownTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
@@ -274,11 +287,11 @@ public class LeaderElectionImpl implements LeaderElection {
         NotificationDispatcher dispatcher;
 
         @Override
-        public Future<Void> leadershipChanged(boolean leader) {
+        public Future<Void> leadershipChanged(boolean leader, Instant at) {
             if (!leader) {
                 dispatcher.discardQueued();
             }
-            LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock);
+            LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock, at);
             // observers may block: fire on a worker, in order, never on the election's event loop
             return context.executeBlocking(() -> {
                 try {
