@@ -43,7 +43,8 @@ class LeaderProcessor {
                 .sorted(Comparator.comparing(NotificationMethodBuildItem::channel)
                         .thenComparing(NotificationMethodBuildItem::description))
                 .map(m -> new NotificationMethod(m.channel(), m.description(), m.ordered(), m.payloadKind(),
-                        m.payloadType() == null ? "" : m.payloadType().toString(), m.executionModel(),
+                        m.payloadType() == null ? "" : NotificationMethodsProcessor.typeName(m.payloadType()),
+                        m.executionModel(),
                         recorderContext.newInstance(m.invoker().getClassName())))
                 .toList();
         return SyntheticBeanBuildItem.configure(NotificationMethods.class)

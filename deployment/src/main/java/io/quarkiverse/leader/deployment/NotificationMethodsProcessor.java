@@ -13,11 +13,15 @@ import static io.quarkiverse.leader.deployment.LeaderDotNames.VOID;
 
 import java.lang.reflect.Modifier;
 import java.util.ArrayList;
+import java.util.HashSet;
 import java.util.List;
+import java.util.Set;
 import java.util.stream.Collectors;
 
 import org.jboss.jandex.AnnotationInstance;
+import org.jboss.jandex.AnnotationTarget;
 import org.jboss.jandex.AnnotationValue;
+import org.jboss.jandex.IndexView;
 import org.jboss.jandex.MethodInfo;
 import org.jboss.jandex.Type;
 
@@ -75,6 +79,7 @@ class NotificationMethodsProcessor {
             BuildProducer<BeanConfiguratorBuildItem> beanConfigurators) {
         AnnotationStore annotations = registrationPhase.getContext().get(BuildExtension.Key.ANNOTATION_STORE);
         List<Throwable> errors = new ArrayList<>();
+        Set<MethodInfo> found = new HashSet<>();
         for (BeanInfo bean : registrationPhase.getContext().beans().classBeans()) {
             for (MethodInfo method : bean.getTarget().get().asClass().methods()) {
                 if (method.isSynthetic()) {
@@ -84,6 +89,7 @@ class NotificationMethodsProcessor {
                 if (annotation == null) {
                     continue;
                 }
+                found.add(method);
                 List<String> problems = validate(method, annotation, annotations);
                 if (!problems.isEmpty()) {
                     problems.forEach(p -> errors.add(new IllegalStateException(p)));
@@ -98,6 +104,15 @@ class NotificationMethodsProcessor {
                 notificationMethods.produce(new NotificationMethodBuildItem(bean, method, annotation.value().asString(),
                         ordered == null || ordered.asBoolean(), payloadKind(parameter),
                         parameter, executionModel(method, annotations), invoker.build()));
+            }
+        }
+        // only methods declared on a bean class are called: anywhere else the annotation would silently do nothing
+        IndexView index = registrationPhase.getContext().get(BuildExtension.Key.INDEX);
+        for (AnnotationInstance annotation : index.getAnnotations(ON_LEADER_NOTIFICATION)) {
+            if (annotation.target().kind() == AnnotationTarget.Kind.METHOD && !found.contains(annotation.target().asMethod())) {
+                errors.add(new IllegalStateException("@OnLeaderNotification method must be declared on a bean class"
+                        + " (not inherited from a superclass, nor on an abstract class or interface): "
+                        + describe(annotation.target().asMethod())));
             }
         }
         if (!errors.isEmpty()) {
@@ -125,10 +140,10 @@ class NotificationMethodsProcessor {
                     + where);
         } else if (method.parametersCount() == 1) {
             Type type = method.parameterType(0);
-            if (type.kind() == Type.Kind.PRIMITIVE || type.kind() == Type.Kind.TYPE_VARIABLE
-                    || type.kind() == Type.Kind.WILDCARD_TYPE || type.kind() == Type.Kind.UNRESOLVED_TYPE_VARIABLE) {
-                problems.add("@OnLeaderNotification method parameter type " + type + " is not allowed (allowed: "
-                        + ALLOWED_PARAMETERS + "): " + where);
+            if (typeName(type) == null) {
+                problems.add("@OnLeaderNotification method parameter type " + type + " is not allowed: primitives, type"
+                        + " variables and wildcards cannot be read from JSON (allowed: " + ALLOWED_PARAMETERS + "): "
+                        + where);
             }
         }
         if (!validReturnType(method.returnType())) {
@@ -152,6 +167,32 @@ class NotificationMethodsProcessor {
         return (type.name().equals(UNI) || type.name().equals(COMPLETION_STAGE))
                 && type.kind() == Type.Kind.PARAMETERIZED_TYPE
                 && type.asParameterizedType().arguments().get(0).name().equals(VOID);
+    }
+
+    /**
+     * The type as Jackson's {@code TypeFactory} reads it (with {@code []} for arrays), free of the type annotations that
+     * {@link Type#toString()} prints; {@code null} for what JSON cannot be read into.
+     */
+    static String typeName(Type type) {
+        return switch (type.kind()) {
+            case CLASS -> type.name().toString();
+            case ARRAY -> {
+                String component = typeName(type.asArrayType().componentType());
+                yield component == null ? null : component + "[]";
+            }
+            case PARAMETERIZED_TYPE -> {
+                List<String> arguments = new ArrayList<>();
+                for (Type argument : type.asParameterizedType().arguments()) {
+                    String name = typeName(argument);
+                    if (name == null) {
+                        yield null;
+                    }
+                    arguments.add(name);
+                }
+                yield type.name() + "<" + String.join(",", arguments) + ">";
+            }
+            default -> null;
+        };
     }
 
     static PayloadKind payloadKind(Type parameter) {

@@ -3,6 +3,7 @@ package io.quarkiverse.leader.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.junit.jupiter.api.Assertions.fail;
 
+import java.util.List;
 import java.util.concurrent.CompletionStage;
 
 import org.junit.jupiter.api.Test;
@@ -21,9 +22,9 @@ import io.smallrye.mutiny.Uni;
 class InvalidMethodsTest {
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Invalid.class)
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Invalid.class, Base.class)
             .assertException(e -> assertThat(e).hasMessageContainingAll(
-                    "Found 10 deployment problems",
+                    "Found 12 deployment problems",
                     "@OnLeaderNotification method must have at most one parameter",
                     Invalid.class.getName() + "#twoParameters(String, int)",
                     "@OnLeaderNotification method must not be private: " + Invalid.class.getName() + "#privateMethod()",
@@ -32,18 +33,28 @@ class InvalidMethodsTest {
                             + Invalid.class.getName() + "#returnsString(String)",
                     "not io.smallrye.mutiny.Uni<java.lang.String>: " + Invalid.class.getName() + "#returnsUniOfString()",
                     "not java.util.concurrent.CompletionStage<java.lang.Integer>",
-                    "parameter type int is not allowed",
+                    "parameter type int is not allowed: primitives, type variables and wildcards",
+                    Invalid.class.getName() + "#wildcard(java.util.List<? extends java.lang.Number>)",
                     Invalid.class.getName() + "#primitive(int)",
                     "@OnLeaderNotification channel '' is invalid: it is empty",
                     "@OnLeaderNotification channel '" + "x".repeat(64) + "' is invalid: it has 64 bytes",
-                    "cannot be both @NonBlocking and @RunOnVirtualThread: " + Invalid.class.getName() + "#both()"));
+                    "cannot be both @NonBlocking and @RunOnVirtualThread: " + Invalid.class.getName() + "#both()",
+                    "@OnLeaderNotification method must be declared on a bean class (not inherited from a superclass,"
+                            + " nor on an abstract class or interface): " + Base.class.getName() + "#inherited()"));
 
     @Test
     void buildFails() {
         fail("the build should have failed");
     }
 
-    static class Invalid {
+    abstract static class Base {
+
+        @OnLeaderNotification("a")
+        void inherited() {
+        }
+    }
+
+    static class Invalid extends Base {
 
         @OnLeaderNotification("a")
         void twoParameters(String payload, int other) {
@@ -74,6 +85,10 @@ class InvalidMethodsTest {
 
         @OnLeaderNotification("a")
         void primitive(int payload) {
+        }
+
+        @OnLeaderNotification("a")
+        void wildcard(List<? extends Number> payload) {
         }
 
         @OnLeaderNotification("")

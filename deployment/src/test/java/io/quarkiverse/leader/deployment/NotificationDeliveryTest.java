@@ -4,6 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.awaitility.Awaitility.await;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import java.time.Duration;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
@@ -43,7 +47,7 @@ class NotificationDeliveryTest {
     static final String MIXED_CHANNEL = "Mixed.Case \"quoted\"";
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Handlers.class, Order.class)
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Handlers.class, Order.class, Checked.class)
             .overrideConfigKey("quarkus.leader.heartbeat", "20ms")
             .overrideConfigKey("quarkus.leader.lease", "2s");
 
@@ -116,6 +120,13 @@ class NotificationDeliveryTest {
             assertThat(handlers.batches).containsExactly(orders);
             assertThat(handlers.arrays).containsExactly(orders);
         });
+    }
+
+    @Test
+    void typeAnnotationsOnTheParameterDoNotMatter() {
+        Order order = new Order("annotated", 5);
+        election.notifyAndAwait("annotated", order);
+        await().untilAsserted(() -> assertThat(handlers.annotated).containsExactly(order));
     }
 
     @Test
@@ -192,6 +203,11 @@ class NotificationDeliveryTest {
     }
 
     public record Order(String id, int quantity) {
+    }
+
+    @Target(ElementType.TYPE_USE)
+    @Retention(RetentionPolicy.RUNTIME)
+    public @interface Checked {
     }
 
     static class Handlers {
@@ -290,6 +306,13 @@ class NotificationDeliveryTest {
         @OnLeaderNotification("virtual")
         void virtual(String payload) {
             virtualOnEventLoop.add(Context.isOnEventLoopThread());
+        }
+
+        final List<Order> annotated = new CopyOnWriteArrayList<>();
+
+        @OnLeaderNotification("annotated")
+        void annotated(@Checked Order order) {
+            annotated.add(order);
         }
 
         @OnLeaderNotification("batch")

@@ -1,6 +1,9 @@
 package io.quarkiverse.leader.runtime;
 
+import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -12,6 +15,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.pgclient.PgNotification;
@@ -19,7 +23,8 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * One election: a dedicated PostgreSQL session that waits for (or polls) an advisory lock, LISTENs while it holds it,
- * and confirms itself every heartbeat. All state changes happen on the election's own event-loop context.
+ * and confirms itself every heartbeat. All state changes happen on the election's own event-loop context. An election
+ * runs once: after {@link #stop()} it cannot be started again.
  */
 public final class Election {
 
@@ -32,14 +37,17 @@ public final class Election {
     private final Context context;
     private final ElectionOptions options;
     private final ElectionListener listener;
+    private final PgConnectOptions connectOptions;
     private final long leaseNanos;
 
     // written on the context, also read by isLeader() so that stop() ends leadership the moment it is called
     private volatile boolean running;
+    private volatile boolean stopped;
 
     // confined to the context
     private PgConnection session;
     private Cancellable connecting;
+    private Future<Void> steppingDown = Future.succeededFuture();
     private int failedConnects;
     private long heartbeatTimer = -1;
     private long leaseTimer = -1;
@@ -57,6 +65,10 @@ public final class Election {
         this.options = options;
         this.listener = listener;
         this.leaseNanos = options.lease().toNanos();
+        // a server that goes silent mid-statement closes the socket instead of hanging the election
+        this.connectOptions = new PgConnectOptions(options.connectOptions())
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -76,7 +88,7 @@ public final class Election {
 
     public Future<Void> start() {
         return onContext(() -> {
-            if (!running) {
+            if (!running && !stopped) {
                 running = true;
                 connect();
             }
@@ -85,10 +97,11 @@ public final class Election {
     }
 
     /**
-     * Gives up the election: stops dispatching, lets running handlers finish, UNLISTENs, unlocks and closes the session,
-     * then reports the end of leadership.
+     * Gives up the election: stops dispatching, lets running handlers finish while the session still confirms itself,
+     * UNLISTENs, unlocks and closes the session, then reports the end of leadership.
      */
     public Future<Void> stop() {
+        stopped = true;
         running = false; // no dispatch from now on
         Instant stoppedAt = Instant.now();
         return onContext(() -> {
@@ -98,24 +111,34 @@ public final class Election {
             }
             PgConnection conn = session;
             if (conn == null) {
-                return Future.succeededFuture();
+                return steppingDown; // a step-down under way reports the end of leadership itself
             }
-            boolean wasLeader = leading;
-            detach();
-            if (!wasLeader) {
+            if (!leading) {
+                detach();
                 // a follower may be blocked in pg_advisory_lock: cancel it so the server reads our Terminate at once
-                return conn.cancelRequest().transform(ar -> conn.close());
+                return within(conn.cancelRequest(), options.lease()).transform(ar -> close(conn));
             }
             LOG.infof("Instance %s gives up the leadership of lock %d", options.instanceId(), options.lock());
-            return listener.drain()
-                    .transform(ar -> conn.query("UNLISTEN *").execute())
-                    .transform(ar -> conn.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(options.lock())))
-                    .transform(ar -> conn.close())
-                    .transform(ar -> listener.leadershipChanged(false, stoppedAt));
+            if (leaseTimer >= 0) {
+                vertx.cancelTimer(leaseTimer); // the heartbeat goes on while handlers drain, so no one evicts us
+                leaseTimer = -1;
+            }
+            return listener.drain().transform(drained -> {
+                if (session != conn) {
+                    return steppingDown; // the session was lost while draining: that step-down reported it
+                }
+                detach();
+                Future<Void> released = conn.query("UNLISTEN *").execute()
+                        .compose(r -> conn.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(options.lock())))
+                        .mapEmpty();
+                return within(released, options.lease())
+                        .transform(ar -> close(conn))
+                        .transform(ar -> listener.leadershipChanged(false, stoppedAt));
+            });
         });
     }
 
-    private <T> Future<T> onContext(java.util.function.Supplier<Future<T>> action) {
+    private <T> Future<T> onContext(Supplier<Future<T>> action) {
         Promise<T> promise = Promise.promise();
         context.runOnContext(v -> action.get().onComplete(promise));
         return promise.future();
@@ -139,13 +162,13 @@ public final class Election {
         if (!running) {
             return Future.failedFuture("election stopped");
         }
-        return PgConnection.connect(vertx, options.connectOptions())
+        return PgConnection.connect(vertx, connectOptions)
                 .compose(conn -> configure(conn).transform(ar -> {
                     if (ar.failed()) {
-                        return conn.close().transform(ignored -> Future.failedFuture(ar.cause()));
+                        return close(conn).transform(ignored -> Future.failedFuture(ar.cause()));
                     }
                     if (!running) { // stopped while connecting
-                        return conn.close().transform(ignored -> Future.failedFuture("election stopped"));
+                        return close(conn).transform(ignored -> Future.failedFuture("election stopped"));
                     }
                     return Future.succeededFuture(conn);
                 }));
@@ -153,9 +176,10 @@ public final class Election {
 
     private Future<PgConnection> configure(PgConnection conn) {
         return conn.query(options.sessionSettingsSql()).execute()
-                // PostgreSQL 14+: notice a dead client while blocked in pg_advisory_lock; older servers lack it
-                .compose(r -> conn.query("SET client_connection_check_interval = '1s'").execute()
-                        .otherwiseEmpty())
+                // PostgreSQL 14+: notice a dead client while blocked in pg_advisory_lock, and never end an idle
+                // election session; older servers lack both settings
+                .compose(r -> conn.query("SET client_connection_check_interval = '1s'").execute().otherwiseEmpty())
+                .compose(r -> conn.query("SET idle_session_timeout = 0").execute().otherwiseEmpty())
                 .compose(r -> conn.query("SELECT pg_is_in_recovery()").execute())
                 .compose(rows -> rows.iterator().next().getBoolean(0)
                         ? Future.failedFuture(new IllegalStateException(
@@ -175,7 +199,7 @@ public final class Election {
     private void sessionOpened(PgConnection conn) {
         connecting = null;
         if (!running) {
-            conn.close();
+            close(conn);
             return;
         }
         if (failedConnects > 0) {
@@ -239,6 +263,10 @@ public final class Election {
                 sessionLost(conn, describe(ar.cause()));
                 return;
             }
+            if (System.nanoTime() - (sent + leaseNanos) >= 0) {
+                sessionLost(conn, "LISTEN took longer than the lease of " + options.lease());
+                return;
+            }
             leaseDeadline = sent + leaseNanos;
             leading = true;
             armLeaseTimer(conn);
@@ -256,13 +284,16 @@ public final class Election {
         heartbeatInFlight = true;
         long sent = System.nanoTime();
         conn.query("SELECT 1").execute().onComplete(ar -> {
-            heartbeatInFlight = false;
-            if (session != conn || !leading) {
+            if (session != conn) {
                 return;
             }
+            heartbeatInFlight = false;
             if (ar.failed()) {
                 sessionLost(conn, describe(ar.cause()));
-            } else {
+            } else if (leading && System.nanoTime() - leaseDeadline >= 0) {
+                // the answer came after the lease ran out (a stalled event loop): leadership has ended already
+                sessionLost(conn, "its lease of " + options.lease() + " ran out before the heartbeat was answered");
+            } else if (leading) {
                 leaseDeadline = sent + leaseNanos;
                 armLeaseTimer(conn);
             }
@@ -298,26 +329,26 @@ public final class Election {
         boolean wasLeader = leading;
         Instant ended = leadershipEnd();
         detach();
-        if (!running) { // stopping: stop() found no session, so the step-down is reported here
-            conn.close().onComplete(ar -> {
-                if (wasLeader) {
-                    listener.leadershipChanged(false, ended);
-                }
-            });
-            return;
+        if (running) {
+            LOG.warnf("Instance %s lost its election session (%s)%s; reconnecting", options.instanceId(), reason,
+                    wasLeader ? " and stepped down as leader" : "");
         }
-        LOG.warnf("Instance %s lost its election session (%s)%s; reconnecting", options.instanceId(), reason,
-                wasLeader ? " and stepped down as leader" : "");
         // a session that is still alive keeps the lock until observers have heard of the step-down (bounded by the lease)
-        Future<Void> told = wasLeader ? within(listener.leadershipChanged(false, ended), options.lease()) : Future.succeededFuture();
-        told.onComplete(ar -> conn.close().onComplete(closed -> {
+        Future<Void> told = wasLeader ? within(listener.leadershipChanged(false, ended), options.lease())
+                : Future.succeededFuture();
+        steppingDown = told.transform(ar -> close(conn)).onComplete(ar -> {
             if (running && session == null && connecting == null) {
                 connect();
             }
-        }));
+        });
     }
 
-    private Future<Void> within(Future<Void> future, java.time.Duration limit) {
+    /** Closes a session, waiting at most a lease: a silent server must not hold up what comes next. */
+    private Future<Void> close(PgConnection conn) {
+        return within(conn.close(), options.lease());
+    }
+
+    private Future<Void> within(Future<Void> future, Duration limit) {
         Promise<Void> bounded = Promise.promise();
         long timer = vertx.setTimer(Math.max(1, limit.toMillis()), id -> bounded.tryComplete());
         future.onComplete(ar -> {

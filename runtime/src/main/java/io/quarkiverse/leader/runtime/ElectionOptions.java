@@ -18,6 +18,11 @@ public record ElectionOptions(PgConnectOptions connectOptions, long lock, String
         return lease.plus(heartbeat);
     }
 
+    /** How long the client lets its session go without any traffic before it closes it: longer than any wait. */
+    Duration sessionIdleTimeout() {
+        return poll.plus(lease).plus(lease);
+    }
+
     /** Seconds of idle TCP before PostgreSQL probes a silent election session. */
     long keepaliveIdleSeconds() {
         return (lease.toMillis() + 999) / 1000 + 1;
@@ -39,6 +44,7 @@ public record ElectionOptions(PgConnectOptions connectOptions, long lock, String
     /** Session settings: the follower's wait bound and the server-side dead-peer detection, both derived from config. */
     String sessionSettingsSql() {
         return "SET lock_timeout = '" + poll.toMillis() + "ms'; "
+                + "SET statement_timeout = 0; "
                 + "SET tcp_keepalives_idle = " + keepaliveIdleSeconds() + "; "
                 + "SET tcp_keepalives_interval = 1; "
                 + "SET tcp_keepalives_count = 3; "

@@ -15,11 +15,12 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.databind.JavaType;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
-import io.quarkiverse.leader.runtime.NotificationMethod.ExecutionModel;
 import io.quarkus.arc.Arc;
 import io.quarkus.arc.InjectableContext.ContextState;
 import io.quarkus.arc.ManagedContext;
+import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.quarkus.virtual.threads.VirtualThreadsRecorder;
+import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -50,8 +51,12 @@ final class NotificationDispatcher {
     }
 
     void dispatch(String channel, String payload) {
-        // the leader LISTENs only on the channels of its methods, so every channel has handlers
-        for (Handler handler : byChannel.get(channel)) {
+        List<Handler> handlers = byChannel.get(channel);
+        if (handlers == null) { // the leader LISTENs only on the channels of its methods: not expected
+            LOG.debugf("Ignored a notification on channel '%s', which no method handles", channel);
+            return;
+        }
+        for (Handler handler : handlers) {
             handler.offer(payload);
         }
     }
@@ -134,7 +139,7 @@ final class NotificationDispatcher {
             } catch (Exception e) {
                 LOG.errorf("Notification on channel '%s' not passed to %s: its payload is not a valid %s (%s); payload: %s",
                         method.channel, method.description, method.payloadType, e.getMessage(), abbreviate(payload));
-                done();
+                context.runOnContext(v -> done()); // not done() itself: a run of bad payloads must not deepen the stack
                 return;
             }
             inFlight++;
@@ -173,30 +178,53 @@ final class NotificationDispatcher {
             };
         }
 
+        /**
+         * Runs the method on a duplicated context of its own (as Quarkus runs any event handler), on the thread its
+         * execution model asks for, unless leadership has ended while it waited for that thread.
+         */
         private CompletionStage<Object> execute(Object[] args) {
-            if (method.executionModel == ExecutionModel.EVENT_LOOP) {
-                return invoke(args);
-            }
+            Context duplicate = VertxContext.createNewDuplicatedContext(context);
+            VertxContextSafetyToggle.setContextSafe(duplicate, true);
             CompletableFuture<Object> result = new CompletableFuture<>();
-            Runnable task = () -> invoke(args).whenComplete((r, t) -> {
-                if (t != null) {
-                    result.completeExceptionally(t);
-                } else {
-                    result.complete(r);
+            Runnable task = () -> {
+                if (!leading.getAsBoolean()) {
+                    LOG.debugf("Dropped a notification for %s: leadership ended before it could run", method.description);
+                    result.complete(null);
+                    return;
                 }
-            });
-            if (method.executionModel == ExecutionModel.VIRTUAL_THREAD) {
-                VirtualThreadsRecorder.getCurrent().execute(task);
-            } else {
-                context.executeBlocking(() -> {
-                    task.run();
-                    return null;
-                }, false);
+                invoke(args).whenComplete((r, t) -> {
+                    if (t != null) {
+                        result.completeExceptionally(t);
+                    } else {
+                        result.complete(r);
+                    }
+                });
+            };
+            try {
+                switch (method.executionModel) {
+                    case EVENT_LOOP -> duplicate.runOnContext(v -> task.run());
+                    case WORKER -> duplicate.executeBlocking(() -> {
+                        task.run();
+                        return null;
+                    }, false).onFailure(result::completeExceptionally);
+                    case VIRTUAL_THREAD -> duplicate.runOnContext(v -> {
+                        try {
+                            VirtualThreadsRecorder.getCurrent().execute(task);
+                        } catch (RuntimeException e) {
+                            result.completeExceptionally(e);
+                        }
+                    });
+                }
+            } catch (RuntimeException e) {
+                result.completeExceptionally(e);
             }
             return result;
         }
 
-        /** Invokes within a request context of its own, kept until an asynchronous result completes. */
+        /**
+         * Invokes within a request context of its own. For an asynchronous result the context stays with the
+         * duplicated context, so that continuations see it, and is destroyed when the result completes.
+         */
         private CompletionStage<Object> invoke(Object[] args) {
             ManagedContext requestContext = Arc.container().requestContext();
             requestContext.activate();
@@ -211,8 +239,6 @@ final class NotificationDispatcher {
             } catch (Throwable t) {
                 requestContext.terminate();
                 return CompletableFuture.failedFuture(t);
-            } finally {
-                requestContext.deactivate();
             }
         }
     }
