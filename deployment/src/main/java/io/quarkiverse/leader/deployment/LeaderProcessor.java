@@ -15,6 +15,7 @@ import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.annotations.ExecutionTime;
 import io.quarkus.deployment.annotations.Record;
 import io.quarkus.deployment.builditem.FeatureBuildItem;
+import io.quarkus.deployment.builditem.ShutdownListenerBuildItem;
 import io.quarkus.deployment.recording.RecorderContext;
 
 /**
@@ -32,6 +33,12 @@ class LeaderProcessor {
     @BuildStep
     AdditionalBeanBuildItem electionBean() {
         return AdditionalBeanBuildItem.unremovableOf(LeaderElectionImpl.class);
+    }
+
+    @BuildStep
+    @Record(ExecutionTime.RUNTIME_INIT)
+    ShutdownListenerBuildItem handOverFirstOnShutdown(LeaderRecorder recorder) {
+        return new ShutdownListenerBuildItem(recorder.shutdownListener());
     }
 
     @BuildStep

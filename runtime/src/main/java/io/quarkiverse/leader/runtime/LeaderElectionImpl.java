@@ -98,18 +98,26 @@ public class LeaderElectionImpl implements LeaderElection {
         started.start();
     }
 
-    // before the platform's own shutdown work: a follower can take over while the rest of this application stops
-    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+    /**
+     * Leaves the election: called at the very start of the application's shutdown (see {@link LeaderShutdownListener}),
+     * so that a follower takes over while the rest of this application stops. Safe to call more than once.
+     */
+    Future<Void> leave() {
         Election current = election;
         if (current == null) {
-            return;
+            return Future.succeededFuture();
         }
         election = null;
         if (eviction != null) {
             eviction.stop();
         }
+        return current.stop();
+    }
+
+    // a fallback for shutdowns that skip the shutdown listeners; normally the election is gone by now
+    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
         try {
-            current.stop().toCompletionStage().toCompletableFuture()
+            leave().toCompletionStage().toCompletableFuture()
                     .get(config.shutdownTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warnf("Instance %s could not leave the election cleanly (%s); its session ends with the process",

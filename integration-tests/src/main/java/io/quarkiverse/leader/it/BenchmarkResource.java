@@ -1,0 +1,54 @@
+package io.quarkiverse.leader.it;
+
+import java.util.Map;
+
+import jakarta.inject.Inject;
+import jakarta.ws.rs.DefaultValue;
+import jakarta.ws.rs.GET;
+import jakarta.ws.rs.POST;
+import jakarta.ws.rs.Path;
+import jakarta.ws.rs.QueryParam;
+
+import io.quarkiverse.leader.LeaderElection;
+import io.smallrye.mutiny.Multi;
+import io.smallrye.mutiny.Uni;
+
+/**
+ * Drives the benchmark from the outside: a follower sends, the leader's {@link BenchmarkProbe} measures.
+ */
+@Path("/bench")
+public class BenchmarkResource {
+
+    @Inject
+    LeaderElection election;
+
+    @Inject
+    BenchmarkProbe probe;
+
+    /** Sends {@code count} notifications of about {@code size} bytes, at most {@code concurrency} in flight. */
+    @POST
+    @Path("send")
+    public Uni<Map<String, Object>> send(@QueryParam("count") int count, @QueryParam("size") @DefaultValue("64") int size,
+            @QueryParam("concurrency") @DefaultValue("1") int concurrency) {
+        String padding = "x".repeat(Math.max(0, size - 48));
+        long started = System.nanoTime();
+        return Multi.createFrom().range(0, count)
+                .onItem().transformToUni(i -> election.notify("bench",
+                        "{\"sentMicros\":" + BenchmarkProbe.nowMicros() + ",\"seq\":" + i + ",\"pad\":\"" + padding + "\"}"))
+                .merge(concurrency)
+                .collect().last()
+                .map(ignored -> Map.of("sent", count, "millis", (System.nanoTime() - started) / 1_000_000));
+    }
+
+    @POST
+    @Path("reset")
+    public void reset() {
+        probe.reset();
+    }
+
+    @GET
+    @Path("stats")
+    public Map<String, Object> stats() {
+        return probe.stats();
+    }
+}

@@ -1,0 +1,430 @@
+package io.quarkiverse.leader.it;
+
+import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicLong;
+
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.Test;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+import com.fasterxml.jackson.databind.SerializationFeature;
+
+import io.quarkiverse.leader.test.TestPostgres;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgBuilder;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.PoolOptions;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * The benchmark ({@code mvn -B verify -Pbench}): failover, notification latency, throughput against the raw
+ * PostgreSQL ceiling measured in the same run, and what an idle instance costs. Prints a table and writes
+ * {@code target/bench/results.json}. Figures, not assertions: only gross breakage fails it.
+ */
+class BenchIT {
+
+    static final int TRIALS = Integer.getInteger("bench.trials", 12);
+    static final int LATENCY_MESSAGES = Integer.getInteger("bench.latency-messages", 10_000);
+    static final int THROUGHPUT_MESSAGES = Integer.getInteger("bench.throughput-messages", 40_000);
+    static final int CONCURRENCY = 64;
+    // the extension's defaults, not the sample's tighter timings
+    static final Map<String, String> CONFIG = Map.of("quarkus.leader.heartbeat", "1s", "quarkus.leader.lease", "5s",
+            "quarkus.leader.poll", "10s", "quarkus.log.level", "WARN");
+
+    private final long lock = TestPostgres.uniqueLock();
+    private final List<AppInstance> live = new ArrayList<>();
+    private final List<AppInstance> all = new ArrayList<>();
+    private final AtomicInteger ids = new AtomicInteger();
+    private final Map<String, Object> results = new LinkedHashMap<>();
+    private final List<String> table = new ArrayList<>();
+
+    @AfterEach
+    void stopAll() {
+        all.forEach(AppInstance::close);
+    }
+
+    @Test
+    void measure() throws Exception {
+        for (int i = 0; i < 3; i++) {
+            start(CONFIG);
+        }
+        failover();
+        latency();
+        throughput();
+        cost();
+        report();
+    }
+
+    // ---- failover
+
+    private void failover() {
+        List<Long> kill = new ArrayList<>();
+        List<Long> graceful = new ArrayList<>();
+        List<Long> terminate = new ArrayList<>();
+        for (int t = 0; t < TRIALS; t++) {
+            AppInstance leader = awaitOneLeader();
+            long t0 = System.currentTimeMillis();
+            leader.kill();
+            live.remove(leader);
+            kill.add(takeover(t0));
+            start(CONFIG);
+        }
+        for (int t = 0; t < TRIALS; t++) {
+            AppInstance leader = awaitOneLeader();
+            long t0 = System.currentTimeMillis();
+            leader.stop();
+            live.remove(leader);
+            graceful.add(takeover(t0));
+            start(CONFIG);
+        }
+        PgConnection admin = TestPostgres.connect();
+        try {
+            for (int t = 0; t < TRIALS; t++) {
+                AppInstance leader = awaitOneLeader();
+                await().atMost(Duration.ofSeconds(10)).until(() -> TestPostgres.lockHolders(lock) == 1);
+                long t0 = System.currentTimeMillis();
+                TestPostgres.await(admin.preparedQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
+                        + " WHERE application_name = $1").execute(Tuple.of("leader:" + leader.id())));
+                terminate.add(takeover(t0));
+            }
+        } finally {
+            admin.close();
+        }
+        results.put("failover_sigkill_ms", summary(kill));
+        results.put("handover_graceful_ms", summary(graceful));
+        results.put("failover_pg_terminate_ms", summary(terminate));
+        table.add(row("failover after SIGKILL (ms)", summary(kill)));
+        table.add(row("handover on graceful stop (ms)", summary(graceful)));
+        table.add(row("failover after pg_terminate_backend (ms)", summary(terminate)));
+    }
+
+    /** From t0 to the first acquisition any live instance recorded after it. */
+    private long takeover(long t0) {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(5)).until(() -> acquiredAfter(t0) > 0);
+        return acquiredAfter(t0) - t0;
+    }
+
+    private long acquiredAfter(long t0) {
+        long first = Long.MAX_VALUE;
+        for (AppInstance instance : live) {
+            try {
+                for (String line : Files.readAllLines(instance.historyFile())) {
+                    String[] parts = line.split(" ");
+                    long at = Long.parseLong(parts[1]);
+                    if (Boolean.parseBoolean(parts[0]) && at >= t0) {
+                        first = Math.min(first, at);
+                    }
+                }
+            } catch (IOException e) {
+                // not written yet
+            }
+        }
+        return first == Long.MAX_VALUE ? -1 : first;
+    }
+
+    // ---- latency
+
+    private void latency() {
+        AppInstance leader = awaitOneLeader();
+        AppInstance follower = follower(leader);
+        // two processes only, warmed up: the figure is the path's, not the scheduler's or the JIT's
+        for (AppInstance other : live.stream().filter(i -> i != leader && i != follower).toList()) {
+            other.stop();
+            live.remove(other);
+        }
+        send(follower, LATENCY_MESSAGES, 64, 1);
+        send(follower, LATENCY_MESSAGES, 4096, 1);
+        for (int size : new int[] { 64, 4096 }) {
+            reset(leader);
+            send(follower, LATENCY_MESSAGES, size, 1);
+            Map<String, Object> stats = awaitReceived(leader, LATENCY_MESSAGES);
+            Map<String, Object> ms = new LinkedHashMap<>();
+            ms.put("p50", micros(stats, "p50Micros"));
+            ms.put("p99", micros(stats, "p99Micros"));
+            ms.put("p999", micros(stats, "p999Micros"));
+            results.put(size == 64 ? "notify_latency_ms" : "notify_latency_4kb_ms", ms);
+            table.add(String.format("%-44s p50 %.3f  p99 %.3f  p99.9 %.3f", "notify -> leader's handler, " + size
+                    + " B (ms)", ms.get("p50"), ms.get("p99"), ms.get("p999")));
+        }
+    }
+
+    // ---- throughput
+
+    private void throughput() throws Exception {
+        AppInstance leader = awaitOneLeader();
+        long lost = 0;
+        raw(1); // warm the bare client up too
+        double one = ours(leader, List.of(follower(leader)));
+        lost += THROUGHPUT_MESSAGES - count(leader);
+        double rawOne = raw(1);
+        while (live.size() < 5) {
+            start(CONFIG);
+        }
+        List<AppInstance> senders = live.stream().filter(i -> i != leader).toList();
+        double four = ours(leader, senders);
+        lost += THROUGHPUT_MESSAGES - count(leader);
+        double rawFour = raw(4);
+        results.put("throughput_per_s", Math.round(one));
+        results.put("raw_ceiling_per_s", Math.round(rawOne));
+        results.put("throughput_ratio", round(one / rawOne));
+        results.put("throughput_4_senders_per_s", Math.round(four));
+        results.put("raw_ceiling_4_senders_per_s", Math.round(rawFour));
+        results.put("throughput_4_senders_ratio", round(four / rawFour));
+        results.put("lost", lost);
+        table.add(String.format("%-44s ours %.0f  raw %.0f  ratio %.2f", "throughput, 1 sender (msg/s)", one, rawOne,
+                one / rawOne));
+        table.add(String.format("%-44s ours %.0f  raw %.0f  ratio %.2f", "throughput, " + senders.size()
+                + " senders (msg/s)", four, rawFour, four / rawFour));
+        table.add(String.format("%-44s %d", "lost in the throughput runs", lost));
+        assertThat(lost).isZero();
+    }
+
+    /** Followers send THROUGHPUT_MESSAGES between them as fast as they can; the leader's handler counts them. */
+    private double ours(AppInstance leader, List<AppInstance> senders) throws Exception {
+        reset(leader);
+        int each = THROUGHPUT_MESSAGES / senders.size();
+        long start = BenchmarkProbe.nowMicros();
+        List<CompletableFuture<Void>> sends = new ArrayList<>();
+        for (AppInstance sender : senders) {
+            sends.add(CompletableFuture.runAsync(() -> send(sender, each, 64, CONCURRENCY)));
+        }
+        CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
+        Map<String, Object> stats = awaitReceived(leader, each * senders.size());
+        long last = ((Number) stats.get("lastMicros")).longValue();
+        return each * senders.size() * 1e6 / (last - start);
+    }
+
+    /** The same load without the extension: bare pools send pg_notify, a bare connection LISTENs and counts. */
+    private double raw(int senders) throws Exception {
+        Vertx vertx = Vertx.vertx();
+        PgConnectOptions options = PgConnectOptions.fromUri(TestPostgres.url());
+        try {
+            PgConnection listener = TestPostgres.await(PgConnection.connect(vertx, options));
+            AtomicInteger received = new AtomicInteger();
+            AtomicLong last = new AtomicLong();
+            int each = THROUGHPUT_MESSAGES / senders;
+            listener.notificationHandler(n -> {
+                received.incrementAndGet();
+                last.set(BenchmarkProbe.nowMicros());
+            });
+            TestPostgres.await(listener.query("LISTEN raw_bench").execute());
+            String payload = "{\"sentMicros\":" + BenchmarkProbe.nowMicros() + ",\"seq\":0,\"pad\":\"" + "x".repeat(16)
+                    + "\"}";
+            List<Pool> pools = new ArrayList<>();
+            for (int s = 0; s < senders; s++) {
+                // the size of a Quarkus reactive pool by default
+                pools.add(PgBuilder.pool().with(new PoolOptions().setMaxSize(20)).connectingTo(options).using(vertx)
+                        .build());
+            }
+            long start = BenchmarkProbe.nowMicros();
+            List<CompletableFuture<Void>> sends = new ArrayList<>();
+            for (Pool pool : pools) {
+                sends.add(CompletableFuture.runAsync(() -> {
+                    AtomicInteger next = new AtomicInteger();
+                    List<Future<Void>> lanes = new ArrayList<>();
+                    for (int c = 0; c < CONCURRENCY; c++) {
+                        lanes.add(lane(pool, next, each, payload));
+                    }
+                    TestPostgres.await(Future.all(lanes));
+                }));
+            }
+            CompletableFuture.allOf(sends.toArray(CompletableFuture[]::new)).get();
+            await().atMost(Duration.ofSeconds(60)).until(() -> received.get() >= each * senders);
+            pools.forEach(Pool::close);
+            listener.close();
+            return each * senders * 1e6 / (last.get() - start);
+        } finally {
+            vertx.close();
+        }
+    }
+
+    private static Future<Void> lane(Pool pool, AtomicInteger next, int total, String payload) {
+        if (next.getAndIncrement() >= total) {
+            return Future.succeededFuture();
+        }
+        return pool.preparedQuery("SELECT pg_notify('raw_bench', $1)").execute(Tuple.of(payload))
+                .compose(r -> lane(pool, next, total, payload));
+    }
+
+    // ---- cost
+
+    private void cost() {
+        for (AppInstance instance : new ArrayList<>(live)) {
+            instance.stop();
+            live.remove(instance);
+        }
+        AppInstance leader = start(CONFIG);
+        await().atMost(Duration.ofSeconds(30)).until(leader::isLeader);
+        AppInstance follower = start(CONFIG);
+        Map<String, Double> rates = statementsPerSecond(List.of(leader, follower), Duration.ofSeconds(30));
+        double leaderRate = rates.get(leader.id());
+        double followerRate = rates.get(follower.id());
+        results.put("idle_leader_queries_per_s", round(leaderRate));
+        results.put("idle_follower_queries_per_s", round(followerRate));
+        long sessions = TestPostgres.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                "leader:" + follower.id()).get(0).getLong(0);
+        results.put("election_sessions_per_instance", sessions);
+        table.add(String.format("%-44s leader %.2f  follower %.2f", "idle statements/s (heartbeat 1s, poll 10s)",
+                leaderRate, followerRate));
+        long rss = rssKb(leader.pid());
+        results.put("leader_rss_mb", rss / 1024);
+        AppInstance disabled = start(Map.of("quarkus.leader.enabled", "false", "quarkus.log.level", "WARN"));
+        long rssDisabled = rssKb(disabled.pid());
+        results.put("disabled_rss_mb", rssDisabled / 1024);
+        table.add(String.format("%-44s leader %d  with the election disabled %d", "RSS (MB)", rss / 1024,
+                rssDisabled / 1024));
+        table.add(String.format("%-44s %d election session + the pool's connections for notify",
+                "connections per instance", sessions));
+    }
+
+    /**
+     * Statements per second that each instance's election session runs while nothing happens: every statement gives
+     * its session a new {@code query_start} in pg_stat_activity, sampled every 20 ms (the rates are far lower).
+     */
+    private static Map<String, Double> statementsPerSecond(List<AppInstance> instances, Duration window) {
+        Map<String, Set<Object>> starts = new LinkedHashMap<>();
+        instances.forEach(i -> starts.put("leader:" + i.id(), new HashSet<>()));
+        PgConnection conn = TestPostgres.connect();
+        try {
+            long end = System.nanoTime() + window.toNanos();
+            while (System.nanoTime() < end) {
+                for (Row row : TestPostgres.await(conn.query("SELECT application_name, query_start FROM pg_stat_activity"
+                        + " WHERE application_name LIKE 'leader:bench-%'").execute())) {
+                    Set<Object> seen = starts.get(row.getString(0));
+                    if (seen != null) {
+                        seen.add(row.getValue(1));
+                    }
+                }
+                sleepMillis(20);
+            }
+        } finally {
+            conn.close();
+        }
+        Map<String, Double> rates = new LinkedHashMap<>();
+        // the statement running when sampling began is not one of the window's
+        starts.forEach((name, seen) -> rates.put(name.substring("leader:".length()),
+                Math.max(0, seen.size() - 1) / (double) window.toSeconds()));
+        return rates;
+    }
+
+    private static long rssKb(long pid) {
+        try {
+            return Files.readAllLines(Path.of("/proc/" + pid + "/status")).stream()
+                    .filter(l -> l.startsWith("VmRSS:")).map(l -> l.replaceAll("\\D", "")).mapToLong(Long::parseLong)
+                    .findFirst().orElse(-1);
+        } catch (IOException e) {
+            return -1;
+        }
+    }
+
+    // ---- helpers
+
+    private void report() throws IOException {
+        Map<String, Object> environment = new LinkedHashMap<>();
+        environment.put("cores", Runtime.getRuntime().availableProcessors());
+        environment.put("java", System.getProperty("java.version"));
+        environment.put("postgresql", TestPostgres.sql("SHOW server_version").get(0).getString(0));
+        environment.put("trials", TRIALS);
+        results.put("environment", environment);
+        Path out = Path.of("target", "bench", "results.json");
+        Files.createDirectories(out.getParent());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), results);
+        System.out.println();
+        System.out.println("[bench] " + environment);
+        table.forEach(line -> System.out.println("[bench] " + line));
+        System.out.println("[bench] written to " + out.toAbsolutePath());
+    }
+
+    private AppInstance start(Map<String, String> config) {
+        AppInstance instance = AppInstance.start("bench-" + ids.incrementAndGet(), TestPostgres.url(), lock, config);
+        live.add(instance);
+        all.add(instance);
+        return instance;
+    }
+
+    private AppInstance awaitOneLeader() {
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(10))
+                .until(() -> live.stream().filter(AppInstance::isLeader).count() == 1);
+        return live.stream().filter(AppInstance::isLeader).findFirst().orElseThrow();
+    }
+
+    private AppInstance follower(AppInstance leader) {
+        return live.stream().filter(i -> i != leader).findFirst().orElseThrow();
+    }
+
+    private static void send(AppInstance sender, int count, int size, int concurrency) {
+        given().port(sender.port()).queryParam("count", count).queryParam("size", size)
+                .queryParam("concurrency", concurrency).post("/bench/send").then().statusCode(200);
+    }
+
+    private static void reset(AppInstance leader) {
+        given().port(leader.port()).post("/bench/reset").then().statusCode(204);
+    }
+
+    private static long count(AppInstance leader) {
+        return ((Number) stats(leader).get("count")).longValue();
+    }
+
+    private static Map<String, Object> stats(AppInstance leader) {
+        return given().port(leader.port()).get("/bench/stats").then().statusCode(200).extract().jsonPath().getMap("");
+    }
+
+    private static Map<String, Object> awaitReceived(AppInstance leader, int expected) {
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(100))
+                .until(() -> count(leader) >= expected);
+        sleepMillis(500); // anything more would be a duplicate
+        return stats(leader);
+    }
+
+    private static double micros(Map<String, Object> stats, String key) {
+        return ((Number) stats.get(key)).longValue() / 1000.0;
+    }
+
+    private static Map<String, Object> summary(List<Long> values) {
+        List<Long> sorted = new ArrayList<>(values);
+        Collections.sort(sorted);
+        Map<String, Object> summary = new LinkedHashMap<>();
+        summary.put("min", sorted.get(0));
+        summary.put("median", sorted.get(sorted.size() / 2));
+        summary.put("p99", sorted.get((int) Math.min(sorted.size() - 1, Math.ceil(0.99 * sorted.size()) - 1)));
+        summary.put("max", sorted.get(sorted.size() - 1));
+        return summary;
+    }
+
+    private static String row(String name, Map<String, Object> s) {
+        return String.format("%-44s min %s  median %s  p99 %s  max %s", name, s.get("min"), s.get("median"), s.get("p99"),
+                s.get("max"));
+    }
+
+    private static double round(double value) {
+        return Math.round(value * 100) / 100.0;
+    }
+
+    private static void sleepMillis(long millis) {
+        try {
+            Thread.sleep(millis);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+        }
+    }
+}
