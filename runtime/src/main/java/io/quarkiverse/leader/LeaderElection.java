@@ -1,5 +1,7 @@
 package io.quarkiverse.leader;
 
+import java.util.Optional;
+
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -26,6 +28,15 @@ public interface LeaderElection {
      * @return the advisory lock key this election runs on
      */
     long lock();
+
+    /**
+     * Asks PostgreSQL which instance leads now: the instance id of the session that holds the lock, whichever
+     * instance that is.
+     *
+     * @return the leader's instance id, or empty while no session holds the lock (during a handover) or the holder is
+     *         not an election session
+     */
+    Uni<Optional<String>> currentLeader();
 
     /**
      * Sends a notification on a channel with {@code pg_notify}; the leader's {@link OnLeaderNotification} methods for

@@ -41,6 +41,7 @@ class LeadershipEventsTest {
     void terminatedSessionStepsDownAndRejoins() {
         await().atMost(Duration.ofSeconds(15)).until(election::isLeader);
         assertThat(election.instanceId()).isEqualTo("events-test");
+        assertThat(election.currentLeader().await().atMost(Duration.ofSeconds(10))).contains("events-test");
         assertThat(TestPostgres.lockHolders(election.lock())).isEqualTo(1);
 
         assertThat(TestPostgres.terminateElectionSessions("events-test")).isEqualTo(1);

@@ -38,6 +38,16 @@ class LeaderResourceTest {
     }
 
     @Test
+    void readinessIsUpAndShowsTheRoleAndTheLeader() {
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("status", equalTo("UP"))
+                .body("checks.find { it.name == 'Leader election' }.status", equalTo("UP"))
+                .body("checks.find { it.name == 'Leader election' }.data.role", equalTo("leader"))
+                .body("checks.find { it.name == 'Leader election' }.data.leader",
+                        equalTo(given().get("/leader").then().extract().path("instance")));
+    }
+
+    @Test
     void eventRoundTripKeepsThePayloadIntact() {
         Map<String, Object> event = Map.of("id", "e-1", "text", "it's \"quoted\" \\ and 😀", "priority", 2);
         given().contentType(ContentType.JSON).body(event).post("/notify/events").then().statusCode(204);

@@ -55,8 +55,9 @@ public final class Election {
     private long waitTimer = -1;
     private boolean heartbeatInFlight;
 
-    // read from any thread by isLeader()
+    // read from any thread by isLeader() and connected()
     private volatile boolean leading;
+    private volatile boolean connected;
     private volatile long leaseDeadline;
 
     public Election(Vertx vertx, ElectionOptions options, ElectionListener listener) {
@@ -76,6 +77,11 @@ public final class Election {
      */
     public boolean isLeader() {
         return running && leading && System.nanoTime() - leaseDeadline < 0;
+    }
+
+    /** Whether the election has its session to PostgreSQL now (leading or waiting). */
+    public boolean connected() {
+        return connected;
     }
 
     public ElectionOptions options() {
@@ -208,8 +214,17 @@ public final class Election {
             failedConnects = 0;
         }
         session = conn;
+        connected = true;
         conn.closeHandler(v -> sessionLost(conn, "the connection was closed"));
-        conn.exceptionHandler(t -> LOG.debugf("Election session error: %s", describe(t)));
+        conn.exceptionHandler(t -> {
+            // pg_terminate_backend, a server shutdown: the server says FATAL before it releases the lock, so stepping
+            // down now, rather than when the socket closes, comes before anyone else can take over
+            if (t instanceof PgException e && "FATAL".equals(e.getSeverity())) {
+                sessionLost(conn, describe(e));
+            } else {
+                LOG.debugf("Election session error: %s", describe(t));
+            }
+        });
         conn.notificationHandler(n -> notification(conn, n));
         acquire(conn);
     }
@@ -368,6 +383,7 @@ public final class Election {
     private void detach() {
         leading = false;
         session = null;
+        connected = false;
         heartbeatInFlight = false;
         for (long timer : new long[] { heartbeatTimer, leaseTimer, pollTimer, waitTimer }) {
             if (timer >= 0) {

@@ -10,7 +10,6 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -21,17 +20,6 @@ import io.vertx.sqlclient.Tuple;
 final class HungLeaderEviction {
 
     private static final Logger LOG = Logger.getLogger(HungLeaderEviction.class);
-
-    /** The idle session holding the lock, and for how long the server has heard nothing from it. */
-    private static final String SILENT_HOLDER = """
-            SELECT a.pid, a.application_name,
-                   (extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint AS silent_ms
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.classid::bigint = (($1::bigint >> 32) & 4294967295)
-              AND l.objid::bigint = ($1::bigint & 4294967295)
-              AND a.state = 'idle'
-            """;
 
     private final Context context;
     private final Supplier<Pool> pool;
@@ -62,17 +50,10 @@ final class HungLeaderEviction {
         if (leading.getAsBoolean() || !checking.compareAndSet(false, true)) {
             return;
         }
-        pool.get().preparedQuery(SILENT_HOLDER).execute(Tuple.of(options.lock()))
-                .compose(rows -> {
-                    Future<Void> done = Future.succeededFuture();
-                    for (Row row : rows) {
-                        long silent = row.getLong("silent_ms");
-                        if (silent > thresholdMillis) {
-                            done = done.compose(v -> evict(row.getInteger("pid"), row.getString("application_name"), silent));
-                        }
-                    }
-                    return done;
-                })
+        LockHolder.find(pool.get(), options.lock())
+                .compose(holder -> holder.filter(h -> h.idle() && h.silentMillis() > thresholdMillis)
+                        .map(h -> evict(h.pid(), h.applicationName(), h.silentMillis()))
+                        .orElse(Future.succeededFuture()))
                 .onComplete(ar -> {
                     checking.set(false);
                     if (ar.failed()) {

@@ -7,6 +7,7 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
 
@@ -139,6 +140,22 @@ public class LeaderElectionImpl implements LeaderElection {
     @Override
     public long lock() {
         return lock;
+    }
+
+    @Override
+    public Uni<Optional<String>> currentLeader() {
+        return Uni.createFrom().completionStage(() -> LockHolder.find(pool(), lock)
+                .map(holder -> holder.flatMap(LockHolder::instanceId)).toCompletionStage());
+    }
+
+    /** Whether the election runs and has its session to PostgreSQL; {@code true} when it is disabled. */
+    public boolean reachesPostgres() {
+        Election current = election;
+        return !config.enabled() || (current != null && current.connected());
+    }
+
+    public boolean enabled() {
+        return config.enabled();
     }
 
     @Override
