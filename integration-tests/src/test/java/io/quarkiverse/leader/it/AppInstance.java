@@ -126,6 +126,11 @@ public final class AppInstance implements AutoCloseable {
         return response.then().statusCode(200).extract().jsonPath().getList("");
     }
 
+    /** How often each of the sample's leader-only scheduled jobs ran on this instance. */
+    public Map<String, Integer> jobRuns() {
+        return http().port(port).get("/jobs").then().statusCode(200).extract().jsonPath().getMap("");
+    }
+
     /** SIGKILL: the process dies at once, without any shutdown. */
     public void kill() {
         process.destroyForcibly();

@@ -81,6 +81,16 @@ class MultiInstanceIT {
         assertThat(TestPostgres.lockHolders(lock)).isEqualTo(1);
     }
 
+    @Test
+    void scheduledJobsRunOnTheLeaderOnly() {
+        startInstances(2);
+        AppInstance leader = awaitSingleLeader(instances);
+        AppInstance follower = other(leader, instances);
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(leader.jobRuns())
+                .allSatisfy((job, runs) -> assertThat(runs).as(job).isGreaterThanOrEqualTo(2)));
+        assertThat(follower.jobRuns()).containsEntry("leaderOnly", 0).containsEntry("skipUnlessLeader", 0);
+    }
+
     private void startInstances(int count) {
         for (int i = 1; i <= count; i++) {
             instances.add(AppInstance.start("node-" + i + "-" + Long.toHexString(lock).substring(0, 4), TestPostgres.url(),
