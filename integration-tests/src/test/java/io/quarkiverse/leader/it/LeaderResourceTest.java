@@ -56,6 +56,19 @@ class LeaderResourceTest {
     }
 
     @Test
+    void metricsShowLeadershipAndHandledNotifications() {
+        given().contentType(ContentType.JSON).body(Map.of("id", "m-1", "text", "metrics", "priority", 1))
+                .post("/notify/events").then().statusCode(204);
+        await().untilAsserted(() -> given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("leader_elected 1.0"))
+                .body(containsString("leader_transitions_total{to=\"leader\"}"))
+                .body(containsString("leader_notifications_received_total{channel=\"events\"}"))
+                .body(containsString("leader_notifications_handled_seconds_count{channel=\"events\","
+                        + "method=\"io.quarkiverse.leader.it.ReceivedNotifications#onEvent(io.quarkiverse.leader.it.Event)\","
+                        + "outcome=\"success\"}")));
+    }
+
+    @Test
     void rawChannelGetsTheJsonAsSent() {
         given().contentType(ContentType.JSON).body("{\"n\":[1,2,3],\"s\":\"x\"}").post("/notify/raw").then()
                 .statusCode(204);

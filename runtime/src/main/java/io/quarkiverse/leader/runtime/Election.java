@@ -58,6 +58,8 @@ public final class Election {
     // read from any thread by isLeader() and connected()
     private volatile boolean leading;
     private volatile boolean connected;
+    private volatile Duration lastAcquireTime;
+    private long sessionOpenedAt;
     private volatile long leaseDeadline;
 
     public Election(Vertx vertx, ElectionOptions options, ElectionListener listener) {
@@ -77,6 +79,11 @@ public final class Election {
      */
     public boolean isLeader() {
         return running && leading && System.nanoTime() - leaseDeadline < 0;
+    }
+
+    /** How long the last acquisition took, from opening the session to holding the lock and listening. */
+    public Duration lastAcquireTime() {
+        return lastAcquireTime;
     }
 
     /** Whether the election has its session to PostgreSQL now (leading or waiting). */
@@ -215,6 +222,7 @@ public final class Election {
         }
         session = conn;
         connected = true;
+        sessionOpenedAt = System.nanoTime();
         conn.closeHandler(v -> sessionLost(conn, "the connection was closed"));
         conn.exceptionHandler(t -> {
             // pg_terminate_backend, a server shutdown: the server says FATAL before it releases the lock, so stepping
@@ -284,6 +292,7 @@ public final class Election {
             }
             leaseDeadline = sent + leaseNanos;
             leading = true;
+            lastAcquireTime = Duration.ofNanos(System.nanoTime() - sessionOpenedAt);
             armLeaseTimer(conn);
             heartbeatTimer = vertx.setPeriodic(options.heartbeat().toMillis(), id -> heartbeat(conn));
             LOG.infof("Instance %s is now the leader of lock %d, listening on %s", options.instanceId(), options.lock(),

@@ -14,6 +14,7 @@ import java.util.concurrent.TimeUnit;
 import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Event;
 import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 import jakarta.interceptor.Interceptor;
@@ -32,7 +33,6 @@ import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -54,6 +54,7 @@ public class LeaderElectionImpl implements LeaderElection {
     private final ObjectMapper mapper;
     private final NotificationMethods methods;
     private final Event<LeadershipChanged> events;
+    private final LeaderMetrics metrics;
     private final String instanceId;
     private final long lock;
     private volatile Election election;
@@ -62,12 +63,13 @@ public class LeaderElectionImpl implements LeaderElection {
 
     @Inject
     LeaderElectionImpl(LeaderConfig config, Vertx vertx, ObjectMapper mapper, NotificationMethods methods,
-            Event<LeadershipChanged> events, Config mpConfig) {
+            Event<LeadershipChanged> events, Instance<LeaderMetrics> metrics, Config mpConfig) {
         this.config = config;
         this.vertx = vertx;
         this.mapper = mapper;
         this.methods = methods;
         this.events = events;
+        this.metrics = metrics.isResolvable() ? metrics.get() : LeaderMetrics.NONE;
         this.instanceId = config.instanceId().orElseGet(LeaderElectionImpl::defaultInstanceId);
         this.lock = config.lock().orElseGet(() -> defaultLock(mpConfig));
     }
@@ -83,8 +85,9 @@ public class LeaderElectionImpl implements LeaderElection {
                 config.reconnectMaxDelay());
         Listener listener = new Listener();
         Election started = new Election(vertx, options, listener);
-        listener.context = started.context();
-        listener.dispatcher = new NotificationDispatcher(methods.all(), mapper, started.context(), started::isLeader);
+        listener.election = started;
+        listener.dispatcher = new NotificationDispatcher(methods.all(), mapper, started.context(), started::isLeader,
+                metrics);
         election = started;
         if (config.evictHungLeader()) {
             eviction = new HungLeaderEviction(started.context(), this::pool, options, started::isLeader);
@@ -308,7 +311,7 @@ public class LeaderElectionImpl implements LeaderElection {
     /** Turns the election's reports into CDI events and dispatches notifications. */
     private final class Listener implements ElectionListener {
 
-        Context context;
+        Election election;
         NotificationDispatcher dispatcher;
 
         @Override
@@ -316,9 +319,10 @@ public class LeaderElectionImpl implements LeaderElection {
             if (!leader) {
                 dispatcher.discardQueued();
             }
+            metrics.leadershipChanged(leader, leader ? election.lastAcquireTime() : null);
             LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock, at);
             // observers may block: fire on a worker, in order, never on the election's event loop
-            return context.executeBlocking(() -> {
+            return election.context().executeBlocking(() -> {
                 try {
                     events.fire(change);
                 } catch (RuntimeException e) {

@@ -37,14 +37,16 @@ final class NotificationDispatcher {
 
     private final Context context;
     private final BooleanSupplier leading;
+    private final LeaderMetrics metrics;
     private final Map<String, List<Handler>> byChannel = new HashMap<>();
     private final List<Promise<Void>> drainWaiters = new ArrayList<>();
     private int inFlight;
 
     NotificationDispatcher(List<NotificationMethod> methods, ObjectMapper mapper, Context context,
-            BooleanSupplier leading) {
+            BooleanSupplier leading, LeaderMetrics metrics) {
         this.context = context;
         this.leading = leading;
+        this.metrics = metrics;
         for (NotificationMethod method : methods) {
             byChannel.computeIfAbsent(method.channel, c -> new ArrayList<>()).add(new Handler(method, mapper));
         }
@@ -56,6 +58,7 @@ final class NotificationDispatcher {
             LOG.debugf("Ignored a notification on channel '%s', which no method handles", channel);
             return;
         }
+        metrics.received(channel);
         for (Handler handler : handlers) {
             handler.offer(payload);
         }
@@ -139,11 +142,14 @@ final class NotificationDispatcher {
             } catch (Exception e) {
                 LOG.errorf("Notification on channel '%s' not passed to %s: its payload is not a valid %s (%s); payload: %s",
                         method.channel, method.description, method.payloadType, e.getMessage(), abbreviate(payload));
+                metrics.handled(method.channel, method.description, 0, true);
                 context.runOnContext(v -> done()); // not done() itself: a run of bad payloads must not deepen the stack
                 return;
             }
             inFlight++;
+            long started = System.nanoTime();
             execute(args).whenComplete((ignored, failure) -> context.runOnContext(v -> {
+                metrics.handled(method.channel, method.description, System.nanoTime() - started, failure != null);
                 if (failure != null) {
                     LOG.errorf(failure, "%s failed on a notification on channel '%s'; the next notification is still handled",
                             method.description, method.channel);
