@@ -80,7 +80,45 @@ class BenchIT {
 
     // ---- failover
 
-    private void failover() {
+    /**
+     * The floor for a takeover after SIGKILL on this machine now: a bare JVM holding a lock on a plain session is
+     * killed while this JVM waits for the same lock.
+     */
+    private List<Long> sigkillFloor() throws Exception {
+        List<Long> floor = new ArrayList<>();
+        long floorLock = TestPostgres.uniqueLock();
+        String java = ProcessHandle.current().info().command().orElse("java");
+        PgConnection waiter = TestPostgres.connect();
+        try {
+            for (int t = 0; t < TRIALS; t++) {
+                Process holder = new ProcessBuilder(java, "-cp", System.getProperty("java.class.path"),
+                        BareLockHolder.class.getName(), TestPostgres.url(), Long.toString(floorLock))
+                        .redirectErrorStream(true).start();
+                try (var out = new java.io.BufferedReader(new java.io.InputStreamReader(holder.getInputStream()))) {
+                    String line;
+                    while ((line = out.readLine()) != null && !line.equals("locked")) {
+                        // start-up output
+                    }
+                }
+                Future<?> granted = waiter.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(floorLock));
+                sleepMillis(300); // the waiter is queued by now
+                long t0 = System.nanoTime();
+                holder.destroyForcibly();
+                TestPostgres.await(granted);
+                floor.add((System.nanoTime() - t0) / 1_000_000);
+                holder.waitFor();
+                TestPostgres.await(waiter.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(floorLock)));
+            }
+        } finally {
+            waiter.close();
+        }
+        return floor;
+    }
+
+    private void failover() throws Exception {
+        Map<String, Object> floor = summary(sigkillFloor());
+        results.put("sigkill_floor_bare_jvm_ms", floor);
+        table.add(row("SIGKILL floor: bare JVM -> waiting session (ms)", floor));
         List<Long> kill = new ArrayList<>();
         List<Long> graceful = new ArrayList<>();
         List<Long> terminate = new ArrayList<>();

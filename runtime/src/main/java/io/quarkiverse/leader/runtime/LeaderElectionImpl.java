@@ -60,6 +60,7 @@ public class LeaderElectionImpl implements LeaderElection {
     private volatile Election election;
     private volatile HungLeaderEviction eviction;
     private volatile Pool pool;
+    private Future<Void> left;
 
     @Inject
     LeaderElectionImpl(LeaderConfig config, Vertx vertx, ObjectMapper mapper, NotificationMethods methods,
@@ -106,16 +107,16 @@ public class LeaderElectionImpl implements LeaderElection {
      * Leaves the election: called at the very start of the application's shutdown (see {@link LeaderShutdownListener}),
      * so that a follower takes over while the rest of this application stops. Safe to call more than once.
      */
-    Future<Void> leave() {
-        Election current = election;
-        if (current == null) {
-            return Future.succeededFuture();
+    synchronized Future<Void> leave() {
+        if (left == null) {
+            Election current = election;
+            election = null;
+            if (eviction != null) {
+                eviction.stop();
+            }
+            left = current == null ? Future.succeededFuture() : current.stop();
         }
-        election = null;
-        if (eviction != null) {
-            eviction.stop();
-        }
-        return current.stop();
+        return left; // a second caller waits for the same departure, handlers drained included
     }
 
     // a fallback for shutdowns that skip the shutdown listeners; normally the election is gone by now

@@ -1,0 +1,51 @@
+package io.quarkiverse.leader.deployment;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.List;
+import java.util.concurrent.CopyOnWriteArrayList;
+
+import io.quarkiverse.leader.runtime.ElectionListener;
+import io.quarkiverse.leader.runtime.ElectionOptions;
+import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.quarkiverse.leader.test.TestPostgres;
+import io.vertx.core.Future;
+import io.vertx.pgclient.PgConnectOptions;
+
+/**
+ * Elections built by hand in a test, on the test PostgreSQL, with fast timings.
+ */
+final class TestElections {
+
+    private TestElections() {
+    }
+
+    static ElectionOptions options(String instanceId, long lock, AcquireStrategy acquire, List<String> channels) {
+        PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())
+                .addProperty("application_name", "leader:" + instanceId);
+        return new ElectionOptions(connect, lock, instanceId, channels, acquire, Duration.ofMillis(200),
+                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500));
+    }
+
+    /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */
+    static final class RecordingListener implements ElectionListener {
+
+        final List<Boolean> changes = new CopyOnWriteArrayList<>();
+        Future<Void> drained = Future.succeededFuture();
+
+        @Override
+        public Future<Void> leadershipChanged(boolean leader, Instant at) {
+            changes.add(leader);
+            return Future.succeededFuture();
+        }
+
+        @Override
+        public void notification(String channel, String payload) {
+        }
+
+        @Override
+        public Future<Void> drain() {
+            return drained;
+        }
+    }
+}
