@@ -5,7 +5,6 @@ import org.jboss.jandex.Type;
 
 import io.quarkiverse.leader.runtime.NotificationMethod.ExecutionModel;
 import io.quarkiverse.leader.runtime.NotificationMethod.PayloadKind;
-import io.quarkus.arc.processor.BeanInfo;
 import io.quarkus.arc.processor.InvokerInfo;
 import io.quarkus.builder.item.MultiBuildItem;
 
@@ -14,7 +13,6 @@ import io.quarkus.builder.item.MultiBuildItem;
  */
 public final class NotificationMethodBuildItem extends MultiBuildItem {
 
-    private final BeanInfo bean;
     private final MethodInfo method;
     private final String channel;
     private final boolean ordered;
@@ -23,9 +21,8 @@ public final class NotificationMethodBuildItem extends MultiBuildItem {
     private final ExecutionModel executionModel;
     private final InvokerInfo invoker;
 
-    NotificationMethodBuildItem(BeanInfo bean, MethodInfo method, String channel, boolean ordered,
+    NotificationMethodBuildItem(MethodInfo method, String channel, boolean ordered,
             PayloadKind payloadKind, Type payloadType, ExecutionModel executionModel, InvokerInfo invoker) {
-        this.bean = bean;
         this.method = method;
         this.channel = channel;
         this.ordered = ordered;
@@ -33,10 +30,6 @@ public final class NotificationMethodBuildItem extends MultiBuildItem {
         this.payloadType = payloadType;
         this.executionModel = executionModel;
         this.invoker = invoker;
-    }
-
-    public BeanInfo bean() {
-        return bean;
     }
 
     public MethodInfo method() {

@@ -101,7 +101,7 @@ class NotificationMethodsProcessor {
                 }
                 Type parameter = method.parametersCount() == 0 ? null : method.parameterType(0);
                 AnnotationValue ordered = annotation.value("ordered");
-                notificationMethods.produce(new NotificationMethodBuildItem(bean, method, annotation.value().asString(),
+                notificationMethods.produce(new NotificationMethodBuildItem(method, annotation.value().asString(),
                         ordered == null || ordered.asBoolean(), payloadKind(parameter),
                         parameter, executionModel(method, annotations), invoker.build()));
             }

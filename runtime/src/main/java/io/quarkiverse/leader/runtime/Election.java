@@ -91,10 +91,6 @@ public final class Election {
         return connected;
     }
 
-    public ElectionOptions options() {
-        return options;
-    }
-
     public Context context() {
         return context;
     }
