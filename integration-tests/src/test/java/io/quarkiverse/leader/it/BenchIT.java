@@ -18,6 +18,7 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
 
 import org.junit.jupiter.api.AfterEach;
@@ -119,25 +120,9 @@ class BenchIT {
         Map<String, Object> floor = summary(sigkillFloor());
         results.put("sigkill_floor_bare_jvm_ms", floor);
         table.add(row("SIGKILL floor: bare JVM -> waiting session (ms)", floor));
-        List<Long> kill = new ArrayList<>();
-        List<Long> graceful = new ArrayList<>();
+        List<Long> kill = endingTheLeader(AppInstance::kill);
+        List<Long> graceful = endingTheLeader(AppInstance::stop);
         List<Long> terminate = new ArrayList<>();
-        for (int t = 0; t < TRIALS; t++) {
-            AppInstance leader = awaitOneLeader();
-            long t0 = System.currentTimeMillis();
-            leader.kill();
-            live.remove(leader);
-            kill.add(takeover(t0));
-            start(CONFIG);
-        }
-        for (int t = 0; t < TRIALS; t++) {
-            AppInstance leader = awaitOneLeader();
-            long t0 = System.currentTimeMillis();
-            leader.stop();
-            live.remove(leader);
-            graceful.add(takeover(t0));
-            start(CONFIG);
-        }
         PgConnection admin = TestPostgres.connect();
         try {
             for (int t = 0; t < TRIALS; t++) {
@@ -157,6 +142,20 @@ class BenchIT {
         table.add(row("failover after SIGKILL (ms)", summary(kill)));
         table.add(row("handover on graceful stop (ms)", summary(graceful)));
         table.add(row("failover after pg_terminate_backend (ms)", summary(terminate)));
+    }
+
+    /** Ends the leader's process TRIALS times, replacing it each time; the takeover times. */
+    private List<Long> endingTheLeader(Consumer<AppInstance> end) {
+        List<Long> takeovers = new ArrayList<>();
+        for (int t = 0; t < TRIALS; t++) {
+            AppInstance leader = awaitOneLeader();
+            long t0 = System.currentTimeMillis();
+            end.accept(leader);
+            live.remove(leader);
+            takeovers.add(takeover(t0));
+            start(CONFIG);
+        }
+        return takeovers;
     }
 
     /** From t0 to the first acquisition any live instance recorded after it. */
