@@ -1,8 +1,11 @@
 package io.quarkiverse.leader;
 
 import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.function.Function;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
  * The leader election of this application instance. Inject it to ask whether this instance leads and to send
@@ -30,13 +33,33 @@ public interface LeaderElection {
     long lock();
 
     /**
-     * Asks PostgreSQL which instance leads now: the instance id of the session that holds the lock, whichever
-     * instance that is.
-     *
-     * @return the leader's instance id, or empty while no session holds the lock (during a handover) or the holder is
-     *         not an election session
+     * @return the term of this instance's leadership while it leads, empty otherwise. Every acquisition of the lock
+     *         begins a new term, one more than the last one of this lock across all instances and PostgreSQL restarts.
      */
-    Uni<Optional<String>> currentLeader();
+    OptionalLong term();
+
+    /**
+     * Runs {@code work} in a transaction on the datasource's pool that commits only if this instance's term is still
+     * the current one. The transaction holds the lock's term row ({@code FOR SHARE}) from its first statement, so a new
+     * leader cannot begin the next term until it has ended: a commit of this term either lands before the next term
+     * begins, or fails. PostgreSQL ends a fenced transaction left idle for {@code quarkus.leader.fencing.idle-timeout},
+     * which bounds how long a paused instance can hold up the next leader. Keep fenced transactions short.
+     *
+     * @param work the statements to run on the transaction's connection; the transaction commits when its
+     *        {@link Uni} completes with an item and rolls back when it fails
+     * @return the item of {@code work}, once committed. It fails with {@link FencedException}, and nothing is committed,
+     *         when this instance does not lead, when its term was over before the transaction began, or when its
+     *         leadership ended before the commit; other failures of {@code work} are passed on as they are.
+     */
+    <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work);
+
+    /**
+     * Asks PostgreSQL which instance leads now, in which term and since when, whichever instance that is.
+     *
+     * @return the leader, or empty while no instance leads (during a handover, or before the first leader has begun its
+     *         term)
+     */
+    Uni<Optional<LeaderInfo>> currentLeader();
 
     /**
      * Sends a notification on a channel with {@code pg_notify}; the leader's {@link OnLeaderNotification} methods for

@@ -12,12 +12,14 @@ public final class LeadershipChanged {
     private final boolean leader;
     private final String instanceId;
     private final long lock;
+    private final long term;
     private final Instant timestamp;
 
-    public LeadershipChanged(boolean leader, String instanceId, long lock, Instant timestamp) {
+    public LeadershipChanged(boolean leader, String instanceId, long lock, long term, Instant timestamp) {
         this.leader = leader;
         this.instanceId = Objects.requireNonNull(instanceId);
         this.lock = lock;
+        this.term = term;
         this.timestamp = Objects.requireNonNull(timestamp);
     }
 
@@ -43,6 +45,14 @@ public final class LeadershipChanged {
     }
 
     /**
+     * @return the term that has begun (when {@link #isLeader()}) or ended: every acquisition of the lock begins a new
+     *         term, one more than the last one of this lock across all instances and PostgreSQL restarts
+     */
+    public long term() {
+        return term;
+    }
+
+    /**
      * @return when the change took effect. For a leader whose lease ran out unconfirmed (a paused process, a lost
      *         network), the moment the lease ran out: {@link LeaderElection#isLeader()} was already {@code false}
      *         from then on, though the event can only be fired once the process runs again.
@@ -53,17 +63,17 @@ public final class LeadershipChanged {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LeadershipChanged other && leader == other.leader && lock == other.lock
+        return o instanceof LeadershipChanged other && leader == other.leader && lock == other.lock && term == other.term
                 && instanceId.equals(other.instanceId) && timestamp.equals(other.timestamp);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(leader, instanceId, lock, timestamp);
+        return Objects.hash(leader, instanceId, lock, term, timestamp);
     }
 
     @Override
     public String toString() {
-        return "LeadershipChanged[leader=" + leader + ", instance=" + instanceId + ", lock=" + lock + ", at=" + timestamp + "]";
+        return "LeadershipChanged[leader=" + leader + ", instance=" + instanceId + ", lock=" + lock + ", term=" + term + ", at=" + timestamp + "]";
     }
 }

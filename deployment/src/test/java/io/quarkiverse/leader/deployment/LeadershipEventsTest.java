@@ -16,6 +16,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.LeaderInfo;
 import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
@@ -41,7 +42,11 @@ class LeadershipEventsTest {
     void terminatedSessionStepsDownAndRejoins() {
         await().atMost(Duration.ofSeconds(15)).until(election::isLeader);
         assertThat(election.instanceId()).isEqualTo("events-test");
-        assertThat(election.currentLeader().await().atMost(Duration.ofSeconds(10))).contains("events-test");
+        LeaderInfo leader = election.currentLeader().await().atMost(Duration.ofSeconds(10)).orElseThrow();
+        assertThat(leader.instanceId()).isEqualTo("events-test");
+        assertThat(leader.term()).isEqualTo(election.term().getAsLong());
+        assertThat(leader.since()).isBetween(observers.sync.get(0).timestamp().minusSeconds(5),
+                observers.sync.get(0).timestamp());
         assertThat(TestPostgres.lockHolders(election.lock())).isEqualTo(1);
 
         assertThat(TestPostgres.terminateElectionSessions("events-test")).isEqualTo(1);
@@ -55,6 +60,12 @@ class LeadershipEventsTest {
             assertThat(e.lock()).isEqualTo(election.lock());
         });
         assertThat(election.isLeader()).isTrue();
+        // each acquisition began the next term; the step-down reported the term that ended
+        long first = observers.sync.get(0).term();
+        assertThat(observers.sync).extracting(LeadershipChanged::term).containsExactly(first, first, first + 1);
+        assertThat(election.term()).hasValue(first + 1);
+        assertThat(election.currentLeader().await().atMost(Duration.ofSeconds(10)))
+                .hasValueSatisfying(l -> assertThat(l.term()).isEqualTo(first + 1));
         // one hold only, even after rejoining
         assertThat(TestPostgres.lockHolders(election.lock())).isEqualTo(1);
         assertThat(TestPostgres.sql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"

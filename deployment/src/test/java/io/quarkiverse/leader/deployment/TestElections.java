@@ -3,39 +3,45 @@ package io.quarkiverse.leader.deployment;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
 
 import io.quarkiverse.leader.runtime.ElectionListener;
 import io.quarkiverse.leader.runtime.ElectionOptions;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.quarkiverse.leader.runtime.TermTable;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
- * Elections built by hand in a test, on the test PostgreSQL, with fast timings.
+ * Elections built by hand in a test, on the test PostgreSQL, with fast timings and the default term table.
  */
 final class TestElections {
 
     private TestElections() {
     }
 
+    static final TermTable TERMS = new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ofSeconds(1));
+
     static ElectionOptions options(String instanceId, long lock, AcquireStrategy acquire, List<String> channels) {
         PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())
                 .addProperty("application_name", "leader:" + instanceId);
         return new ElectionOptions(connect, lock, instanceId, channels, acquire, Duration.ofMillis(200),
-                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500));
+                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), TERMS);
     }
 
     /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */
     static final class RecordingListener implements ElectionListener {
 
         final List<Boolean> changes = new CopyOnWriteArrayList<>();
+        final List<Long> terms = new CopyOnWriteArrayList<>();
         Future<Void> drained = Future.succeededFuture();
 
         @Override
-        public Future<Void> leadershipChanged(boolean leader, Instant at) {
+        public Future<Void> leadershipChanged(boolean leader, long term, Instant at) {
             changes.add(leader);
+            terms.add(term);
             return Future.succeededFuture();
         }
 

@@ -55,6 +55,7 @@ class TwoElectionsTest {
             assertThat(a.changes).containsExactly(true, false);
             await().atMost(Duration.ofSeconds(5)).until(second::isLeader);
             assertThat(b.changes).containsExactly(true);
+            assertThat(b.terms).containsExactly(a.terms.get(0) + 1); // the next term of the lock
             assertThat(TestPostgres.lockHolders(lock)).isEqualTo(1);
         } finally {
             TestPostgres.await(first.stop());

@@ -10,6 +10,7 @@ import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
 import jakarta.ws.rs.core.MediaType;
+import jakarta.ws.rs.core.Response;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
@@ -31,7 +32,15 @@ public class LeaderResource {
     @GET
     @Path("leader")
     public Map<String, Object> leader() {
-        return Map.of("leader", election.isLeader(), "instance", election.instanceId());
+        return Map.of("leader", election.isLeader(), "instance", election.instanceId(), "term", election.term().orElse(0));
+    }
+
+    /** Who leads the cluster now, in which term and since when; 204 during a handover. */
+    @GET
+    @Path("leader/current")
+    public Uni<Response> current() {
+        return election.currentLeader()
+                .map(leader -> leader.map(Response::ok).orElseGet(Response::noContent).build());
     }
 
     @GET

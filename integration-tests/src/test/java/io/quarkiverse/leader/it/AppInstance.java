@@ -112,6 +112,11 @@ public final class AppInstance implements AutoCloseable {
         return Boolean.TRUE.equals(leaderState());
     }
 
+    /** The term this instance leads in, or 0 when it does not lead. */
+    public long term() {
+        return http().port(port).get("/leader").then().statusCode(200).extract().jsonPath().getLong("term");
+    }
+
     /** The instance's leadership transitions: leader flag and wall-clock milliseconds. */
     public List<Map<String, Object>> history() {
         return http().port(port).get("/leader/history").then().statusCode(200).extract().jsonPath().getList("");

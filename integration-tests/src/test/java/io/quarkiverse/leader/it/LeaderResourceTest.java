@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
+import static org.hamcrest.Matchers.greaterThan;
 import static org.hamcrest.Matchers.hasItem;
 import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.emptyString;
@@ -43,8 +44,21 @@ class LeaderResourceTest {
                 .body("status", equalTo("UP"))
                 .body("checks.find { it.name == 'Leader election' }.status", equalTo("UP"))
                 .body("checks.find { it.name == 'Leader election' }.data.role", equalTo("leader"))
+                .body("checks.find { it.name == 'Leader election' }.data.term",
+                        equalTo(given().get("/leader").then().extract().path("term").toString()))
                 .body("checks.find { it.name == 'Leader election' }.data.leader",
                         equalTo(given().get("/leader").then().extract().path("instance")));
+    }
+
+    @Test
+    void currentLeaderAndFencedWritesCarryTheTerm() {
+        String instance = given().get("/leader").then().extract().path("instance");
+        int term = given().get("/leader").then().statusCode(200).body("term", greaterThan(0)).extract().path("term");
+        given().get("/leader/current").then().statusCode(200)
+                .body("instanceId", equalTo(instance))
+                .body("term", equalTo(term))
+                .body("since", not(emptyString()));
+        given().post("/fenced").then().log().ifValidationFails().statusCode(200).body("term", equalTo(term));
     }
 
     @Test

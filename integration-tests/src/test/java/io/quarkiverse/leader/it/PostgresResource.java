@@ -6,12 +6,18 @@ import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.common.QuarkusTestResourceLifecycleManager;
 
 /**
- * Points the sample application at the test PostgreSQL, on a lock of its own.
+ * Points the sample application at the test PostgreSQL, on a lock of its own, with the sample's table.
  */
 public class PostgresResource implements QuarkusTestResourceLifecycleManager {
 
+    /** The table of the sample's fenced writes ({@link FencedWrites}). */
+    static final String FENCED_WRITES_DDL = "CREATE TABLE IF NOT EXISTS sample_fenced_writes (lock_key bigint NOT NULL,"
+            + " term bigint NOT NULL, instance_id text NOT NULL, request text NOT NULL, step text NOT NULL,"
+            + " at timestamptz NOT NULL)";
+
     @Override
     public Map<String, String> start() {
+        TestPostgres.sql(FENCED_WRITES_DDL);
         return Map.of("quarkus.datasource.reactive.url", TestPostgres.url(),
                 "quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()));
     }

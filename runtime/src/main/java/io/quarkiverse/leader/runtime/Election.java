@@ -19,6 +19,7 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.pgclient.PgNotification;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -32,6 +33,9 @@ public final class Election {
 
     /** lock_timeout ran out while waiting in pg_advisory_lock. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
+    /** CREATE TABLE IF NOT EXISTS racing another session's: one of these, depending on where they collide. */
+    private static final String DUPLICATE_TABLE = "42P07";
+    private static final String UNIQUE_VIOLATION = "23505";
 
     private final Vertx vertx;
     private final Context context;
@@ -59,6 +63,7 @@ public final class Election {
     private volatile boolean leading;
     private volatile boolean connected;
     private volatile Duration lastAcquireTime;
+    private volatile long term;
     private long sessionOpenedAt;
     private volatile long leaseDeadline;
 
@@ -84,6 +89,11 @@ public final class Election {
     /** How long the last acquisition took, from opening the session to holding the lock and listening. */
     public Duration lastAcquireTime() {
         return lastAcquireTime;
+    }
+
+    /** The term of this instance's current leadership, or of its last one; 0 before it first leads. */
+    public long term() {
+        return term;
     }
 
     /** Whether the election has its session to PostgreSQL now (leading or waiting). */
@@ -127,7 +137,7 @@ public final class Election {
                 // a follower may be blocked in pg_advisory_lock: cancel it so the server reads our Terminate at once
                 return within(conn.cancelRequest(), options.lease()).transform(ar -> close(conn));
             }
-            LOG.infof("Instance %s gives up the leadership of lock %d", options.instanceId(), options.lock());
+            LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(), options.lock(), term);
             if (leaseTimer >= 0) {
                 vertx.cancelTimer(leaseTimer); // the heartbeat goes on while handlers drain, so no one evicts us
                 leaseTimer = -1;
@@ -142,7 +152,7 @@ public final class Election {
                         .mapEmpty();
                 return within(released, options.lease())
                         .transform(ar -> close(conn))
-                        .transform(ar -> listener.leadershipChanged(false, stoppedAt));
+                        .transform(ar -> listener.leadershipChanged(false, term, stoppedAt));
             });
         });
     }
@@ -184,16 +194,37 @@ public final class Election {
     }
 
     private Future<PgConnection> configure(PgConnection conn) {
+        TermTable terms = options.terms();
         return conn.query(options.sessionSettingsSql()).execute()
                 // PostgreSQL 14+: notice a dead client while blocked in pg_advisory_lock, and never end an idle
                 // election session; older servers lack both settings
                 .compose(r -> conn.query("SET client_connection_check_interval = '1s'").execute().otherwiseEmpty())
                 .compose(r -> conn.query("SET idle_session_timeout = 0").execute().otherwiseEmpty())
-                .compose(r -> conn.query("SELECT pg_is_in_recovery()").execute())
-                .compose(rows -> rows.iterator().next().getBoolean(0)
-                        ? Future.failedFuture(new IllegalStateException(
-                                "the server is a standby in recovery; advisory locks there are not shared with the primary"))
-                        : Future.succeededFuture(conn));
+                .compose(r -> conn.preparedQuery(terms.sessionCheckSql()).execute(Tuple.of(terms.qualifiedName())))
+                .compose(rows -> {
+                    Row row = rows.iterator().next();
+                    if (row.getBoolean(0)) {
+                        return Future.failedFuture(new IllegalStateException(
+                                "the server is a standby in recovery; advisory locks there are not shared with the primary"));
+                    }
+                    return row.getBoolean(1) ? Future.succeededFuture() : createTermTable(conn);
+                })
+                .map(conn);
+    }
+
+    private Future<Void> createTermTable(PgConnection conn) {
+        TermTable terms = options.terms();
+        if (!terms.createTable()) {
+            return Future.failedFuture(new IllegalStateException("the term table " + terms.qualifiedName()
+                    + " does not exist and quarkus.leader.fencing.create-table is false; create it with: "
+                    + terms.ddl()));
+        }
+        LOG.infof("Creating the term table %s", terms.qualifiedName());
+        return conn.query(terms.ddl()).execute().<Void> mapEmpty().recover(failure ->
+        // another instance created it at the same moment
+        failure instanceof PgException e && (DUPLICATE_TABLE.equals(e.getSqlState()) || UNIQUE_VIOLATION.equals(e.getSqlState()))
+                ? Future.succeededFuture()
+                : Future.failedFuture(failure));
     }
 
     private void connectFailed(Throwable failure) {
@@ -272,6 +303,22 @@ public final class Election {
     }
 
     private void lead(PgConnection conn) {
+        // the next term first: its row lock waits for fenced transactions of the previous term to end
+        conn.preparedQuery(options.terms().nextTermSql()).execute(Tuple.of(options.lock(), options.instanceId()))
+                .onComplete(ar -> {
+                    if (session != conn) {
+                        return;
+                    }
+                    if (ar.failed()) {
+                        sessionLost(conn, "cannot begin a term in " + options.terms().qualifiedName() + ": "
+                                + describe(ar.cause()));
+                    } else {
+                        listen(conn, ar.result().iterator().next().getLong(0));
+                    }
+                });
+    }
+
+    private void listen(PgConnection conn, long newTerm) {
         // LISTEN doubles as the first confirmation of the session: the lease counts from when it was sent
         long sent = System.nanoTime();
         conn.query(options.listenSql()).execute().onComplete(ar -> {
@@ -286,14 +333,15 @@ public final class Election {
                 sessionLost(conn, "LISTEN took longer than the lease of " + options.lease());
                 return;
             }
+            term = newTerm;
             leaseDeadline = sent + leaseNanos;
             leading = true;
             lastAcquireTime = Duration.ofNanos(System.nanoTime() - sessionOpenedAt);
             armLeaseTimer(conn);
             heartbeatTimer = vertx.setPeriodic(options.heartbeat().toMillis(), id -> heartbeat(conn));
-            LOG.infof("Instance %s is now the leader of lock %d, listening on %s", options.instanceId(), options.lock(),
-                    options.channels());
-            listener.leadershipChanged(true, Instant.now());
+            LOG.infof("Instance %s is now the leader of lock %d in term %d, listening on %s", options.instanceId(),
+                    options.lock(), newTerm, options.channels());
+            listener.leadershipChanged(true, newTerm, Instant.now());
         });
     }
 
@@ -354,7 +402,7 @@ public final class Election {
                     wasLeader ? " and stepped down as leader" : "");
         }
         // a session that is still alive keeps the lock until observers have heard of the step-down (bounded by the lease)
-        Future<Void> told = wasLeader ? within(listener.leadershipChanged(false, ended), options.lease())
+        Future<Void> told = wasLeader ? within(listener.leadershipChanged(false, term, ended), options.lease())
                 : Future.succeededFuture();
         steppingDown = told.transform(ar -> close(conn)).onComplete(ar -> {
             if (running && session == null && connecting == null) {

@@ -12,10 +12,11 @@ public interface ElectionListener {
     /**
      * This instance has become leader, or has stopped being leader.
      *
+     * @param term the term that has begun, or that has ended
      * @param at when the change took effect: for a lease that ran out, the moment it ran out
      * @return completed once observers have been told
      */
-    Future<Void> leadershipChanged(boolean leader, Instant at);
+    Future<Void> leadershipChanged(boolean leader, long term, Instant at);
 
     /**
      * A notification has arrived while this instance leads.

@@ -102,6 +102,44 @@ public interface LeaderConfig {
     Duration shutdownTimeout();
 
     /**
+     * Terms and fenced transactions.
+     */
+    Fencing fencing();
+
+    /**
+     * Every acquisition of the lock gets a term, one more than the last, kept in a table of the election's database.
+     */
+    interface Fencing {
+
+        /**
+         * The table that keeps the current term of each lock.
+         */
+        @WithDefault("quarkus_leader_term")
+        String table();
+
+        /**
+         * The schema of the term table; the first schema of the session's {@code search_path} when unset.
+         */
+        Optional<String> schema();
+
+        /**
+         * Whether the election creates the term table when it is missing. When {@code false} and the table is missing,
+         * the election logs the DDL to run and retries; no instance leads until the table exists.
+         */
+        @WithDefault("true")
+        boolean createTable();
+
+        /**
+         * How long a fenced transaction may sit idle between two statements before PostgreSQL ends it
+         * ({@code idle_in_transaction_session_timeout}). A fenced transaction holds the term row, so a new leader
+         * cannot begin its term before it ends: this bounds how long a paused or hung old leader can hold up the next
+         * one.
+         */
+        @WithDefault("5s")
+        Duration idleTimeout();
+    }
+
+    /**
      * How followers wait for the lock.
      */
     enum AcquireStrategy {

@@ -8,8 +8,10 @@ import java.time.Duration;
 import java.time.Instant;
 import java.util.List;
 import java.util.Optional;
+import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.TimeUnit;
+import java.util.function.Function;
 
 import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Event;
@@ -25,7 +27,9 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.leader.FencedException;
 import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.LeaderInfo;
 import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkus.arc.Arc;
 import io.quarkus.reactive.datasource.ReactiveDataSource;
@@ -38,7 +42,9 @@ import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
 import io.vertx.core.json.JsonObject;
 import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -57,9 +63,11 @@ public class LeaderElectionImpl implements LeaderElection {
     private final LeaderMetrics metrics;
     private final String instanceId;
     private final long lock;
+    private final TermTable terms;
     private volatile Election election;
     private volatile HungLeaderEviction eviction;
     private volatile Pool pool;
+    private volatile io.vertx.mutiny.sqlclient.Pool mutinyPool;
     private Future<Void> left;
 
     @Inject
@@ -73,6 +81,8 @@ public class LeaderElectionImpl implements LeaderElection {
         this.metrics = metrics.isResolvable() ? metrics.get() : LeaderMetrics.NONE;
         this.instanceId = config.instanceId().orElseGet(LeaderElectionImpl::defaultInstanceId);
         this.lock = config.lock().orElseGet(() -> defaultLock(mpConfig));
+        LeaderConfig.Fencing fencing = config.fencing();
+        this.terms = new TermTable(fencing.schema(), fencing.table(), fencing.createTable(), fencing.idleTimeout());
     }
 
     void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
@@ -83,7 +93,7 @@ public class LeaderElectionImpl implements LeaderElection {
         validate(config);
         ElectionOptions options = new ElectionOptions(connectOptions(mpConfig), lock, instanceId, methods.channels(),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
-                config.reconnectMaxDelay());
+                config.reconnectMaxDelay(), terms);
         Listener listener = new Listener();
         Election started = new Election(vertx, options, listener);
         listener.election = started;
@@ -147,9 +157,60 @@ public class LeaderElectionImpl implements LeaderElection {
     }
 
     @Override
-    public Uni<Optional<String>> currentLeader() {
+    public Uni<Optional<LeaderInfo>> currentLeader() {
         return Uni.createFrom().completionStage(() -> LockHolder.find(pool(), lock)
-                .map(holder -> holder.flatMap(LockHolder::instanceId)).toCompletionStage());
+                .compose(holder -> holder.isEmpty() ? Future.succeededFuture(Optional.<LeaderInfo> empty())
+                        : pool().preparedQuery(terms.currentTermSql()).execute(Tuple.of(lock)).map(rows -> {
+                            for (Row row : rows) {
+                                String leader = row.getString("instance_id");
+                                // a holder that has not begun its term yet (a takeover under way) does not lead yet
+                                if (applicationName(leader).equals(holder.get().applicationName())) {
+                                    return Optional.of(new LeaderInfo(leader, row.getLong("term"),
+                                            row.getOffsetDateTime("since").toInstant()));
+                                }
+                            }
+                            return Optional.<LeaderInfo> empty();
+                        }))
+                .toCompletionStage());
+    }
+
+    @Override
+    public OptionalLong term() {
+        Election current = election;
+        return current != null && current.isLeader() ? OptionalLong.of(current.term()) : OptionalLong.empty();
+    }
+
+    @Override
+    public <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work) {
+        Election current = election;
+        if (current == null || !current.isLeader()) {
+            return Uni.createFrom().failure(new FencedException("Instance " + instanceId + " does not lead lock " + lock
+                    + ": fenced transactions run on the leader only"));
+        }
+        long term = current.term();
+        return mutinyPool().withTransaction(conn -> conn.query(terms.fenceSql(lock)).execute()
+                .chain(rows -> {
+                    Long held = null;
+                    for (io.vertx.mutiny.sqlclient.Row row : rows.next()) {
+                        held = row.getLong(0);
+                    }
+                    if (held == null || held != term) {
+                        return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
+                                + " is over (the term table " + terms.qualifiedName() + " has " + held + ")"));
+                    }
+                    return work.apply(conn);
+                })
+                // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back
+                .call(() -> leads(current, term) ? Uni.createFrom().voidItem()
+                        : Uni.createFrom().failure(new FencedException("Instance " + instanceId + " stopped leading lock "
+                                + lock + " (term " + term + ") before its fenced transaction could commit"))))
+                .onFailure(e -> !(e instanceof FencedException) && !leads(current, term))
+                .transform(e -> new FencedException("Term " + term + " of lock " + lock
+                        + " ended while a fenced transaction ran, which did not commit: " + e.getMessage(), e));
+    }
+
+    private static boolean leads(Election election, long term) {
+        return election.isLeader() && election.term() == term;
     }
 
     /** Whether the election runs and has its session to PostgreSQL; {@code true} when it is disabled. */
@@ -201,6 +262,15 @@ public class LeaderElectionImpl implements LeaderElection {
             throw new IllegalArgumentException("Notification payload for channel '" + channel + "' of type "
                     + payload.getClass().getName() + " cannot be serialised to JSON: " + e.getOriginalMessage(), e);
         }
+    }
+
+    private io.vertx.mutiny.sqlclient.Pool mutinyPool() {
+        io.vertx.mutiny.sqlclient.Pool current = mutinyPool;
+        if (current == null) {
+            current = io.vertx.mutiny.sqlclient.Pool.newInstance(pool());
+            mutinyPool = current;
+        }
+        return current;
     }
 
     private Pool pool() {
@@ -260,6 +330,15 @@ public class LeaderElectionImpl implements LeaderElection {
             throw new ConfigurationException("quarkus.leader.shutdown-timeout must not be negative, got "
                     + config.shutdownTimeout());
         }
+        requirePositive("quarkus.leader.fencing.idle-timeout", config.fencing().idleTimeout());
+        if (config.fencing().table().isBlank()) {
+            throw new ConfigurationException("quarkus.leader.fencing.table must not be blank; the default is "
+                    + TermTable.DEFAULT_TABLE);
+        }
+        config.fencing().schema().filter(String::isBlank).ifPresent(schema -> {
+            throw new ConfigurationException("quarkus.leader.fencing.schema must not be blank; leave it unset for the"
+                    + " first schema of the search_path");
+        });
         config.instanceId().filter(String::isBlank).ifPresent(id -> {
             throw new ConfigurationException("quarkus.leader.instance-id must not be blank");
         });
@@ -316,12 +395,12 @@ public class LeaderElectionImpl implements LeaderElection {
         NotificationDispatcher dispatcher;
 
         @Override
-        public Future<Void> leadershipChanged(boolean leader, Instant at) {
+        public Future<Void> leadershipChanged(boolean leader, long term, Instant at) {
             if (!leader) {
                 dispatcher.discardQueued();
             }
             metrics.leadershipChanged(leader, leader ? election.lastAcquireTime() : null);
-            LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock, at);
+            LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock, term, at);
             // observers may block: fire on a worker, in order, never on the election's event loop
             return election.context().executeBlocking(() -> {
                 try {

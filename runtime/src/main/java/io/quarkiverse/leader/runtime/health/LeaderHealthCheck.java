@@ -13,7 +13,7 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * Readiness: UP whether or not this instance leads, so that a rolling update never waits for leadership; DOWN only
- * while the election has no session to PostgreSQL.
+ * while the election has no session to PostgreSQL. Its data name the current leader, its term and since when.
  */
 @Readiness
 @ApplicationScoped
@@ -35,7 +35,10 @@ public class LeaderHealthCheck implements AsyncHealthCheck {
         }
         response.up().withData("role", election.isLeader() ? "leader" : "follower");
         return election.currentLeader()
-                .map(leader -> response.withData("leader", leader.orElse("none")).build())
+                .map(leader -> leader.map(l -> response.withData("leader", l.instanceId())
+                        .withData("term", Long.toString(l.term()))
+                        .withData("since", l.since().toString()))
+                        .orElseGet(() -> response.withData("leader", "none")).build())
                 .onFailure().recoverWithItem(e -> response.withData("leader", "unknown: " + e.getMessage()).build());
     }
 }

@@ -1,0 +1,56 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.Optional;
+
+/**
+ * The table that keeps the current term of each lock: one row per lock, updated by each new leader while it holds the
+ * lock, and held {@code FOR SHARE} by fenced transactions so that a new term cannot begin while one of them runs.
+ *
+ * @param schema the schema, or empty for the session's {@code search_path}
+ * @param table the table name
+ * @param createTable whether the election creates the table when it is missing
+ * @param idleTimeout how long a fenced transaction may sit idle before PostgreSQL ends it
+ */
+public record TermTable(Optional<String> schema, String table, boolean createTable, Duration idleTimeout) {
+
+    public static final String DEFAULT_TABLE = "quarkus_leader_term";
+
+    /** The table name as SQL, each part quoted. */
+    public String qualifiedName() {
+        return schema.map(s -> Channels.quote(s) + ".").orElse("") + Channels.quote(table);
+    }
+
+    /** The DDL that creates the table; also shown to users who manage their schema themselves. */
+    public String ddl() {
+        return "CREATE TABLE IF NOT EXISTS " + qualifiedName() + " (lock_key bigint PRIMARY KEY, term bigint NOT NULL,"
+                + " instance_id text NOT NULL, since timestamptz NOT NULL)";
+    }
+
+    /** Whether the table exists, and whether the server is a standby: one round trip when the session opens. */
+    String sessionCheckSql() {
+        return "SELECT pg_is_in_recovery(), to_regclass($1) IS NOT NULL";
+    }
+
+    /**
+     * Begins the next term of lock $1 for instance $2. The row lock it takes waits for fenced transactions of the
+     * previous term; {@code since} is read once that wait is over.
+     */
+    String nextTermSql() {
+        return "INSERT INTO " + qualifiedName() + " AS t (lock_key, term, instance_id, since)"
+                + " VALUES ($1, 1, $2, clock_timestamp()) ON CONFLICT (lock_key) DO UPDATE"
+                + " SET term = t.term + 1, instance_id = excluded.instance_id, since = clock_timestamp()"
+                + " RETURNING term";
+    }
+
+    /** Opens a fenced transaction: bounds its idle time and holds the term row of {@code lock} until it ends. */
+    String fenceSql(long lock) {
+        return "SET LOCAL idle_in_transaction_session_timeout = '" + Math.max(1, idleTimeout.toMillis()) + "ms'; "
+                + "SELECT term FROM " + qualifiedName() + " WHERE lock_key = " + lock + " FOR SHARE";
+    }
+
+    /** The current term of lock $1, who began it and when. */
+    String currentTermSql() {
+        return "SELECT term, instance_id, since FROM " + qualifiedName() + " WHERE lock_key = $1";
+    }
+}
