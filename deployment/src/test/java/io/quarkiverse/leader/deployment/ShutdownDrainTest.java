@@ -12,7 +12,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
-import io.quarkiverse.leader.runtime.Election;
+import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
@@ -39,7 +39,7 @@ class ShutdownDrainTest {
         Promise<Void> handlersDone = Promise.promise();
         RecordingListener listener = new RecordingListener();
         listener.drained = handlersDone.future();
-        Election election = new Election(vertx, TestElections.options("drain", lock, AcquireStrategy.WAIT,
+        ElectionSession election = new ElectionSession(vertx, TestElections.options("drain", lock, AcquireStrategy.WAIT,
                 List.of("drain_test")), listener);
         TestPostgres.await(election.start());
         await().atMost(Duration.ofSeconds(10)).until(election::isLeader);

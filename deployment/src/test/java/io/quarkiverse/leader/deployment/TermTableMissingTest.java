@@ -16,7 +16,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.FencedException;
 import io.quarkiverse.leader.LeaderElection;
-import io.quarkiverse.leader.runtime.Election;
+import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
@@ -32,7 +32,7 @@ class TermTableMissingTest {
     static final QuarkusUnitTest TEST = LeaderUnitTest.create()
             .overrideConfigKey("quarkus.leader.fencing.create-table", "false")
             .overrideConfigKey("quarkus.leader.fencing.table", "missing_terms")
-            .setLogRecordPredicate(r -> r.getLoggerName().equals(Election.class.getName()))
+            .setLogRecordPredicate(r -> r.getLoggerName().equals(ElectionSession.class.getName()))
             .assertLogRecords(records -> assertThat(records).anySatisfy(r -> assertThat(((ExtLogRecord) r)
                     .getFormattedMessage())
                     .contains("the term table \"missing_terms\" does not exist and quarkus.leader.fencing.create-table"

@@ -13,7 +13,7 @@ import org.junit.jupiter.params.provider.ValueSource;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
-import io.quarkiverse.leader.runtime.Election;
+import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
@@ -40,8 +40,8 @@ class TwoElectionsTest {
         long lock = TestPostgres.uniqueLock();
         RecordingListener a = new RecordingListener();
         RecordingListener b = new RecordingListener();
-        Election first = new Election(vertx, TestElections.options("first", lock, acquire, List.of()), a);
-        Election second = new Election(vertx, TestElections.options("second", lock, acquire, List.of()), b);
+        ElectionSession first = new ElectionSession(vertx, TestElections.options("first", lock, acquire, List.of()), a);
+        ElectionSession second = new ElectionSession(vertx, TestElections.options("second", lock, acquire, List.of()), b);
         try {
             TestPostgres.await(first.start());
             await().atMost(Duration.ofSeconds(10)).until(first::isLeader);

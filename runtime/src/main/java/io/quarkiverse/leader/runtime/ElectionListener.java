@@ -5,7 +5,7 @@ import java.time.Instant;
 import io.vertx.core.Future;
 
 /**
- * What an {@link Election} tells its owner; every call comes on the election's own context.
+ * What an {@link ElectionSession} tells its owner; every call comes on the election's own context.
  */
 public interface ElectionListener {
 

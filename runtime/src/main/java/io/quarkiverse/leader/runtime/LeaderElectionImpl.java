@@ -64,7 +64,7 @@ public class LeaderElectionImpl implements LeaderElection {
     private final String instanceId;
     private final long lock;
     private final TermTable terms;
-    private volatile Election election;
+    private volatile ElectionSession election;
     private volatile HungLeaderEviction eviction;
     private volatile Pool pool;
     private volatile io.vertx.mutiny.sqlclient.Pool mutinyPool;
@@ -95,7 +95,7 @@ public class LeaderElectionImpl implements LeaderElection {
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
                 config.reconnectMaxDelay(), terms);
         Listener listener = new Listener();
-        Election started = new Election(vertx, options, listener);
+        ElectionSession started = new ElectionSession(vertx, options, listener);
         listener.election = started;
         listener.dispatcher = new NotificationDispatcher(methods.all(), mapper, started.context(), started::isLeader,
                 metrics);
@@ -119,7 +119,7 @@ public class LeaderElectionImpl implements LeaderElection {
      */
     synchronized Future<Void> leave() {
         if (left == null) {
-            Election current = election;
+            ElectionSession current = election;
             election = null;
             if (eviction != null) {
                 eviction.stop();
@@ -142,7 +142,7 @@ public class LeaderElectionImpl implements LeaderElection {
 
     @Override
     public boolean isLeader() {
-        Election current = election;
+        ElectionSession current = election;
         return current != null && current.isLeader();
     }
 
@@ -176,13 +176,13 @@ public class LeaderElectionImpl implements LeaderElection {
 
     @Override
     public OptionalLong term() {
-        Election current = election;
+        ElectionSession current = election;
         return current != null && current.isLeader() ? OptionalLong.of(current.term()) : OptionalLong.empty();
     }
 
     @Override
     public <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work) {
-        Election current = election;
+        ElectionSession current = election;
         if (current == null || !current.isLeader()) {
             return Uni.createFrom().failure(new FencedException("Instance " + instanceId + " does not lead lock " + lock
                     + ": fenced transactions run on the leader only"));
@@ -209,13 +209,13 @@ public class LeaderElectionImpl implements LeaderElection {
                         + " ended while a fenced transaction ran, which did not commit: " + e.getMessage(), e));
     }
 
-    private static boolean leads(Election election, long term) {
+    private static boolean leads(ElectionSession election, long term) {
         return election.isLeader() && election.term() == term;
     }
 
     /** Whether the election runs and has its session to PostgreSQL; {@code true} when it is disabled. */
     public boolean reachesPostgres() {
-        Election current = election;
+        ElectionSession current = election;
         return !config.enabled() || (current != null && current.connected());
     }
 
@@ -391,7 +391,7 @@ public class LeaderElectionImpl implements LeaderElection {
     /** Turns the election's reports into CDI events and dispatches notifications. */
     private final class Listener implements ElectionListener {
 
-        Election election;
+        ElectionSession election;
         NotificationDispatcher dispatcher;
 
         @Override

@@ -27,9 +27,9 @@ import io.vertx.sqlclient.Tuple;
  * and confirms itself every heartbeat. All state changes happen on the election's own event-loop context. An election
  * runs once: after {@link #stop()} it cannot be started again.
  */
-public final class Election {
+public final class ElectionSession {
 
-    private static final Logger LOG = Logger.getLogger(Election.class);
+    private static final Logger LOG = Logger.getLogger(ElectionSession.class);
 
     /** lock_timeout ran out while waiting in pg_advisory_lock. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
@@ -67,7 +67,7 @@ public final class Election {
     private long sessionOpenedAt;
     private volatile long leaseDeadline;
 
-    public Election(Vertx vertx, ElectionOptions options, ElectionListener listener) {
+    public ElectionSession(Vertx vertx, ElectionOptions options, ElectionListener listener) {
         this.vertx = vertx;
         this.context = ((VertxInternal) vertx).createEventLoopContext();
         this.options = options;
