@@ -8,10 +8,19 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
- * The leader election of this application instance. Inject it to ask whether this instance leads and to send
- * notifications to whichever instance does.
+ * An election this application instance takes part in. Inject it to ask whether this instance leads and to send
+ * notifications to whichever instance does: {@code @Inject LeaderElection} is the default election, {@code @Inject
+ * @Election("jobs") LeaderElection} the named election {@code jobs}.
  */
 public interface LeaderElection {
+
+    /** The name of the default election, configured with {@code quarkus.leader.*}. */
+    String DEFAULT_NAME = "<default>";
+
+    /**
+     * @return the name of this election: {@value #DEFAULT_NAME}, or the name of a named election
+     */
+    String name();
 
     /**
      * Whether this instance leads now. It turns {@code false} by itself once the lease

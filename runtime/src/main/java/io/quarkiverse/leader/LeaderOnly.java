@@ -29,4 +29,11 @@ public @interface LeaderOnly {
      */
     @Nonbinding
     boolean skip() default true;
+
+    /**
+     * The election whose leader runs the method: the default election, or a named one configured with
+     * {@code quarkus.leader."name".*}. An election that is not configured fails the build.
+     */
+    @Nonbinding
+    String election() default LeaderElection.DEFAULT_NAME;
 }

@@ -9,18 +9,28 @@ import java.util.Objects;
  */
 public final class LeadershipChanged {
 
+    private final String election;
     private final boolean leader;
     private final String instanceId;
     private final long lock;
     private final long term;
     private final Instant timestamp;
 
-    public LeadershipChanged(boolean leader, String instanceId, long lock, long term, Instant timestamp) {
+    public LeadershipChanged(String election, boolean leader, String instanceId, long lock, long term, Instant timestamp) {
+        this.election = Objects.requireNonNull(election);
         this.leader = leader;
         this.instanceId = Objects.requireNonNull(instanceId);
         this.lock = lock;
         this.term = term;
         this.timestamp = Objects.requireNonNull(timestamp);
+    }
+
+    /**
+     * @return the name of the election: {@value LeaderElection#DEFAULT_NAME} or a named election's name. The event is
+     *         also fired with the qualifier {@code @Election(name)}, for observers of one election only.
+     */
+    public String election() {
+        return election;
     }
 
     /**
@@ -63,17 +73,17 @@ public final class LeadershipChanged {
 
     @Override
     public boolean equals(Object o) {
-        return o instanceof LeadershipChanged other && leader == other.leader && lock == other.lock && term == other.term
+        return o instanceof LeadershipChanged other && election.equals(other.election) && leader == other.leader && lock == other.lock && term == other.term
                 && instanceId.equals(other.instanceId) && timestamp.equals(other.timestamp);
     }
 
     @Override
     public int hashCode() {
-        return Objects.hash(leader, instanceId, lock, term, timestamp);
+        return Objects.hash(election, leader, instanceId, lock, term, timestamp);
     }
 
     @Override
     public String toString() {
-        return "LeadershipChanged[leader=" + leader + ", instance=" + instanceId + ", lock=" + lock + ", term=" + term + ", at=" + timestamp + "]";
+        return "LeadershipChanged[election=" + election + ", leader=" + leader + ", instance=" + instanceId + ", lock=" + lock + ", term=" + term + ", at=" + timestamp + "]";
     }
 }

@@ -34,4 +34,10 @@ public @interface OnLeaderNotification {
      * {@code false} to let calls overlap.
      */
     boolean ordered() default true;
+
+    /**
+     * The election whose leader handles the notifications: the default election, or a named one configured with
+     * {@code quarkus.leader."name".*}. An election that is not configured fails the build.
+     */
+    String election() default LeaderElection.DEFAULT_NAME;
 }

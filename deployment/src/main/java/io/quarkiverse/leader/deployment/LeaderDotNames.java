@@ -6,6 +6,8 @@ import org.jboss.jandex.DotName;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.quarkiverse.leader.Election;
+import io.quarkiverse.leader.LeaderOnly;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.smallrye.common.annotation.Blocking;
 import io.smallrye.common.annotation.NonBlocking;
@@ -16,6 +18,8 @@ import io.vertx.core.json.JsonObject;
 final class LeaderDotNames {
 
     static final DotName ON_LEADER_NOTIFICATION = DotName.createSimple(OnLeaderNotification.class);
+    static final DotName ELECTION = DotName.createSimple(Election.class);
+    static final DotName LEADER_ONLY = DotName.createSimple(LeaderOnly.class);
     static final DotName BLOCKING = DotName.createSimple(Blocking.class);
     static final DotName NON_BLOCKING = DotName.createSimple(NonBlocking.class);
     static final DotName RUN_ON_VIRTUAL_THREAD = DotName.createSimple(RunOnVirtualThread.class);

@@ -14,6 +14,7 @@ import io.quarkus.builder.item.MultiBuildItem;
 public final class NotificationMethodBuildItem extends MultiBuildItem {
 
     private final MethodInfo method;
+    private final String election;
     private final String channel;
     private final boolean ordered;
     private final PayloadKind payloadKind;
@@ -21,9 +22,10 @@ public final class NotificationMethodBuildItem extends MultiBuildItem {
     private final ExecutionModel executionModel;
     private final InvokerInfo invoker;
 
-    NotificationMethodBuildItem(MethodInfo method, String channel, boolean ordered,
+    NotificationMethodBuildItem(MethodInfo method, String election, String channel, boolean ordered,
             PayloadKind payloadKind, Type payloadType, ExecutionModel executionModel, InvokerInfo invoker) {
         this.method = method;
+        this.election = election;
         this.channel = channel;
         this.ordered = ordered;
         this.payloadKind = payloadKind;
@@ -34,6 +36,11 @@ public final class NotificationMethodBuildItem extends MultiBuildItem {
 
     public MethodInfo method() {
         return method;
+    }
+
+    /** The election whose leader handles the notifications. */
+    public String election() {
+        return election;
     }
 
     public String channel() {

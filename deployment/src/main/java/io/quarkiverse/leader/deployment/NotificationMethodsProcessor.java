@@ -25,6 +25,7 @@ import org.jboss.jandex.IndexView;
 import org.jboss.jandex.MethodInfo;
 import org.jboss.jandex.Type;
 
+import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.Channels;
 import io.quarkiverse.leader.runtime.NotificationMethod.ExecutionModel;
 import io.quarkiverse.leader.runtime.NotificationMethod.PayloadKind;
@@ -101,7 +102,8 @@ class NotificationMethodsProcessor {
                 }
                 Type parameter = method.parametersCount() == 0 ? null : method.parameterType(0);
                 AnnotationValue ordered = annotation.value("ordered");
-                notificationMethods.produce(new NotificationMethodBuildItem(method, annotation.value().asString(),
+                notificationMethods.produce(new NotificationMethodBuildItem(method, electionName(annotation),
+                        annotation.value().asString(),
                         ordered == null || ordered.asBoolean(), payloadKind(parameter),
                         parameter, executionModel(method, annotations), invoker.build()));
             }
@@ -118,6 +120,12 @@ class NotificationMethodsProcessor {
         if (!errors.isEmpty()) {
             validationErrors.produce(new ValidationErrorBuildItem(errors));
         }
+    }
+
+    /** The {@code election} member of an annotation: the default election when it is not given. */
+    static String electionName(AnnotationInstance annotation) {
+        AnnotationValue election = annotation.value("election");
+        return election == null ? LeaderElection.DEFAULT_NAME : election.asString();
     }
 
     /** Every mistake in one method, each naming the method and what is allowed. */

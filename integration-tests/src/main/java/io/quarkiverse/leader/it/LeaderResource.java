@@ -14,6 +14,7 @@ import jakarta.ws.rs.core.Response;
 
 import com.fasterxml.jackson.databind.JsonNode;
 
+import io.quarkiverse.leader.Election;
 import io.quarkiverse.leader.LeaderElection;
 import io.smallrye.mutiny.Uni;
 
@@ -22,6 +23,10 @@ public class LeaderResource {
 
     @Inject
     LeaderElection election;
+
+    @Inject
+    @Election("reports")
+    LeaderElection reports;
 
     @Inject
     ReceivedNotifications received;
@@ -33,6 +38,15 @@ public class LeaderResource {
     @Path("leader")
     public Map<String, Object> leader() {
         return Map.of("leader", election.isLeader(), "instance", election.instanceId(), "term", election.term().orElse(0));
+    }
+
+    /** This instance's role in each of its elections. */
+    @GET
+    @Path("leader/elections")
+    public List<Map<String, Object>> elections() {
+        return List.of(election, reports).stream()
+                .map(e -> Map.<String, Object> of("name", e.name(), "leader", e.isLeader(), "lock", e.lock()))
+                .toList();
     }
 
     /** Who leads the cluster now, in which term and since when; 204 during a handover. */

@@ -14,10 +14,12 @@ import jakarta.enterprise.event.Observes;
 
 import org.eclipse.microprofile.config.inject.ConfigProperty;
 
+import io.quarkiverse.leader.Election;
+import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeadershipChanged;
 
 /**
- * Every leadership transition of this instance, with the wall-clock time it took effect, so that a test can line up
+ * Every leadership transition of this instance in the default election, with the wall-clock time it took effect, so that a test can line up
  * instances. With {@code sample.history-file} set, each transition is also appended to that file as it happens, so
  * that the history of an instance outlives its process.
  */
@@ -32,7 +34,7 @@ public class LeadershipHistory {
     @ConfigProperty(name = "sample.history-file")
     Optional<Path> file;
 
-    void onChange(@Observes LeadershipChanged change) {
+    void onChange(@Observes @Election(LeaderElection.DEFAULT_NAME) LeadershipChanged change) {
         Transition transition = new Transition(change.isLeader(), change.timestamp().toEpochMilli());
         transitions.add(transition);
         file.ifPresent(path -> append(path, transition));

@@ -42,6 +42,12 @@ public class ReceivedNotifications {
         record("raw", json);
     }
 
+    /** The named election "reports" has a leader of its own, which handles this channel. */
+    @OnLeaderNotification(value = "reports", election = "reports")
+    void onReport(JsonNode report) {
+        record("reports", report);
+    }
+
     List<JsonNode> on(String channel) {
         return received.getOrDefault(channel, List.of());
     }

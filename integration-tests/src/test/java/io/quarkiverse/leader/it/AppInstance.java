@@ -56,6 +56,8 @@ public final class AppInstance implements AutoCloseable {
         command.add("-Dquarkus.http.port=" + port);
         command.add("-Dquarkus.datasource.reactive.url=" + databaseUrl);
         command.add("-Dquarkus.leader.lock=" + lock);
+        // the named election too: the integration tests' own instance of the sample may still hold its default key
+        command.add("-Dquarkus.leader.reports.lock=" + (lock + 1));
         command.add("-Dquarkus.leader.instance-id=" + id);
         command.add("-Dsample.history-file=" + historyFile(jar, id));
         config.forEach((key, value) -> command.add("-D" + key + "=" + value));
@@ -110,6 +112,17 @@ public final class AppInstance implements AutoCloseable {
 
     public boolean isLeader() {
         return Boolean.TRUE.equals(leaderState());
+    }
+
+    /** Whether this instance leads the election of that name ({@code <default>} or a named one). */
+    public boolean leads(String election) {
+        try {
+            List<Map<String, Object>> elections = http().port(port).get("/leader/elections").then().statusCode(200)
+                    .extract().jsonPath().getList("");
+            return elections.stream().anyMatch(e -> election.equals(e.get("name")) && Boolean.TRUE.equals(e.get("leader")));
+        } catch (RuntimeException e) {
+            return false;
+        }
     }
 
     /** The term this instance leads in, or 0 when it does not lead. */

@@ -2,6 +2,7 @@ package io.quarkiverse.leader.it;
 
 import static io.restassured.RestAssured.given;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
 import static org.hamcrest.Matchers.equalTo;
 import static org.hamcrest.Matchers.greaterThan;
@@ -62,6 +63,19 @@ class LeaderResourceTest {
     }
 
     @Test
+    void theNamedElectionLeadsToo() {
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/leader/elections").then().statusCode(200)
+                .body("name", contains("<default>", "reports"))
+                .body("leader", contains(true, true)));
+        Map<String, Object> report = Map.of("id", "r-1", "text", "for the reports election", "priority", 1);
+        given().contentType(ContentType.JSON).body(report).post("/notify/reports").then().statusCode(204);
+        await().untilAsserted(() -> given().get("/received/reports").then().statusCode(200)
+                .body("", hasItem(report)));
+        given().get("/q/health/ready").then().statusCode(200)
+                .body("checks.find { it.name == 'Leader election' }.data.'reports.role'", equalTo("leader"));
+    }
+
+    @Test
     void eventRoundTripKeepsThePayloadIntact() {
         Map<String, Object> event = Map.of("id", "e-1", "text", "it's \"quoted\" \\ and 😀", "priority", 2);
         given().contentType(ContentType.JSON).body(event).post("/notify/events").then().statusCode(204);
@@ -74,10 +88,11 @@ class LeaderResourceTest {
         given().contentType(ContentType.JSON).body(Map.of("id", "m-1", "text", "metrics", "priority", 1))
                 .post("/notify/events").then().statusCode(204);
         await().untilAsserted(() -> given().get("/q/metrics").then().statusCode(200)
-                .body(containsString("leader_elected 1.0"))
-                .body(containsString("leader_transitions_total{to=\"leader\"}"))
-                .body(containsString("leader_notifications_received_total{channel=\"events\"}"))
-                .body(containsString("leader_notifications_handled_seconds_count{channel=\"events\","
+                .body(containsString("leader_elected{election=\"<default>\"} 1.0"))
+                .body(containsString("leader_elected{election=\"reports\"} 1.0"))
+                .body(containsString("leader_transitions_total{election=\"<default>\",to=\"leader\"}"))
+                .body(containsString("leader_notifications_received_total{channel=\"events\",election=\"<default>\"}"))
+                .body(containsString("leader_notifications_handled_seconds_count{channel=\"events\",election=\"<default>\","
                         + "method=\"io.quarkiverse.leader.it.ReceivedNotifications#onEvent(io.quarkiverse.leader.it.Event)\","
                         + "outcome=\"success\"}")));
     }

@@ -52,6 +52,22 @@ class MultiInstanceIT {
     }
 
     @Test
+    void theNamedElectionHasALeaderOfItsOwn() {
+        startInstances(2);
+        await().atMost(Duration.ofSeconds(30)).until(() -> instances.stream().filter(i -> i.leads("reports")).count() == 1);
+        AppInstance reportsLeader = instances.stream().filter(i -> i.leads("reports")).findFirst().orElseThrow();
+        AppInstance other = other(reportsLeader, instances);
+        Map<String, Object> report = Map.of("id", "r", "text", "for the reports election", "priority", 1);
+        other.notify("reports", report);
+        await().untilAsserted(() -> assertThat(reportsLeader.received("reports")).containsExactly(report));
+        assertThat(other.received("reports")).isEmpty();
+
+        // the default election does not follow: killing the reports leader hands reports over, whoever led by default
+        reportsLeader.kill();
+        await().atMost(Duration.ofSeconds(30)).until(() -> other.leads("reports") && other.isLeader());
+    }
+
+    @Test
     void aKilledLeaderIsReplaced() {
         startInstances(3);
         AppInstance leader = awaitSingleLeader(instances);

@@ -18,8 +18,10 @@ public class PostgresResource implements QuarkusTestResourceLifecycleManager {
     @Override
     public Map<String, String> start() {
         TestPostgres.sql(FENCED_WRITES_DDL);
+        long lock = TestPostgres.uniqueLock();
         return Map.of("quarkus.datasource.reactive.url", TestPostgres.url(),
-                "quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()));
+                "quarkus.leader.lock", Long.toString(lock),
+                "quarkus.leader.reports.lock", Long.toString(lock + 1));
     }
 
     @Override

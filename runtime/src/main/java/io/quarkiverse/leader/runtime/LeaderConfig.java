@@ -1,12 +1,18 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.Map;
 import java.util.Optional;
 
+import io.quarkiverse.leader.LeaderElection;
+import io.quarkus.runtime.annotations.ConfigDocMapKey;
 import io.quarkus.runtime.annotations.ConfigPhase;
 import io.quarkus.runtime.annotations.ConfigRoot;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithDefaults;
+import io.smallrye.config.WithParentName;
+import io.smallrye.config.WithUnnamedKey;
 
 /**
  * Leader election.
@@ -16,127 +22,143 @@ import io.smallrye.config.WithDefault;
 public interface LeaderConfig {
 
     /**
-     * Whether this instance takes part in the election. When {@code false} it never leads and listens on no channel;
-     * it can still send notifications.
+     * The default election and the named ones, each on its own session and lock.
      */
-    @WithDefault("true")
-    boolean enabled();
+    @ConfigDocMapKey("election-name")
+    @WithParentName
+    @WithUnnamedKey(LeaderElection.DEFAULT_NAME)
+    @WithDefaults
+    Map<String, ElectionConfig> elections();
 
     /**
-     * The PostgreSQL advisory lock key (a {@code bigint}) that the instances of the application compete for. When
-     * unset, a key is derived from {@code quarkus.application.name}, the same on every instance, and logged at start-up.
-     * Applications that share a database need different keys.
+     * One election.
      */
-    Optional<Long> lock();
-
-    /**
-     * The name of the reactive datasource to run the election on; the default datasource when unset. The election
-     * opens its own connection with that datasource's URL and credentials, and notifications are sent through its pool.
-     */
-    Optional<String> datasource();
-
-    /**
-     * The id of this instance, shown in {@code LeadershipChanged} events and in {@code pg_stat_activity} as
-     * {@code application_name}. Defaults to the host name, the process id and a random suffix.
-     */
-    Optional<String> instanceId();
-
-    /**
-     * How followers wait for the lock. {@code wait}: each follower waits inside PostgreSQL
-     * ({@code pg_advisory_lock}), so it takes over the moment the leader's session ends. {@code poll}: each follower
-     * tries the lock ({@code pg_try_advisory_lock}) every {@code poll}, as the npm package {@code @platformatic/leader}
-     * does; a takeover then waits up to one poll interval.
-     */
-    @WithDefault("wait")
-    AcquireStrategy acquire();
-
-    /**
-     * With {@code acquire=poll}, the interval between two attempts to take the lock. With {@code acquire=wait}, how long
-     * one wait inside PostgreSQL lasts ({@code lock_timeout}) before the follower checks in and waits again.
-     */
-    @WithDefault("10s")
-    Duration poll();
-
-    /**
-     * How often the leader confirms that its session is alive. Must be shorter than {@code lease}.
-     */
-    @WithDefault("1s")
-    Duration heartbeat();
-
-    /**
-     * How long leadership lasts after the leader last confirmed its session. Once it has run out unconfirmed,
-     * {@code isLeader()} is {@code false}, no notification is dispatched, and the instance steps down and reconnects.
-     * The session's TCP keepalive and user timeout on the server are set longer than the lease, so that PostgreSQL
-     * cannot hand the lock to another session before this instance has stepped down.
-     */
-    @WithDefault("5s")
-    Duration lease();
-
-    /**
-     * The delay after the first failed attempt to open the election session (the first attempt after a lost session
-     * is immediate); it doubles, with jitter, on each further failed attempt up to {@code reconnect-max-delay}.
-     */
-    @WithDefault("50ms")
-    Duration reconnectInitialDelay();
-
-    /**
-     * The longest delay between two attempts to reconnect.
-     */
-    @WithDefault("500ms")
-    Duration reconnectMaxDelay();
-
-    /**
-     * Whether followers end the session of a leader that holds the lock but has stopped confirming it (a paused or
-     * hung process, a network that drops its packets), with {@code pg_terminate_backend}, once the server has heard
-     * nothing from that session for {@code lease} + {@code heartbeat}: its lease has run out by then, so it no longer
-     * believes it leads. Followers then check every {@code heartbeat}. Needs the same database user on every instance,
-     * or the role {@code pg_signal_backend}.
-     */
-    @WithDefault("false")
-    boolean evictHungLeader();
-
-    /**
-     * On shutdown, how long to wait for notification handlers that are running before the lock is released anyway.
-     */
-    @WithDefault("10s")
-    Duration shutdownTimeout();
-
-    /**
-     * Terms and fenced transactions.
-     */
-    Fencing fencing();
-
-    /**
-     * Every acquisition of the lock gets a term, one more than the last, kept in a table of the election's database.
-     */
-    interface Fencing {
+    interface ElectionConfig {
 
         /**
-         * The table that keeps the current term of each lock.
-         */
-        @WithDefault("quarkus_leader_term")
-        String table();
-
-        /**
-         * The schema of the term table; the first schema of the session's {@code search_path} when unset.
-         */
-        Optional<String> schema();
-
-        /**
-         * Whether the election creates the term table when it is missing. When {@code false} and the table is missing,
-         * the election logs the DDL to run and retries; no instance leads until the table exists.
+         * Whether this instance takes part in the election. When {@code false} it never leads and listens on no channel;
+         * it can still send notifications.
          */
         @WithDefault("true")
-        boolean createTable();
+        boolean enabled();
 
         /**
-         * How long a fenced transaction may sit idle between two statements before PostgreSQL ends it
-         * ({@code idle_in_transaction_session_timeout}). A fenced transaction holds the term row, so a new leader
-         * cannot begin its term before it ends: this bounds how long a paused or hung old leader can hold up the next
-         * one.
+         * The PostgreSQL advisory lock key (a {@code bigint}) that the instances of the application compete for. When
+         * unset, a key is derived from {@code quarkus.application.name} (and the election's name, for a named election),
+         * the same on every instance, and logged at start-up. Applications that share a database need different keys.
+         */
+        Optional<Long> lock();
+
+        /**
+         * The name of the reactive datasource to run the election on; the default datasource when unset. The election
+         * opens its own connection with that datasource's URL and credentials, and notifications are sent through its pool.
+         */
+        Optional<String> datasource();
+
+        /**
+         * The id of this instance, shown in {@code LeadershipChanged} events and in {@code pg_stat_activity} as
+         * {@code application_name}. Defaults to the host name, the process id and a random suffix; a named election
+         * defaults to the id of the default election.
+         */
+        Optional<String> instanceId();
+
+        /**
+         * How followers wait for the lock. {@code wait}: each follower waits inside PostgreSQL
+         * ({@code pg_advisory_lock}), so it takes over the moment the leader's session ends. {@code poll}: each follower
+         * tries the lock ({@code pg_try_advisory_lock}) every {@code poll}, as the npm package {@code @platformatic/leader}
+         * does; a takeover then waits up to one poll interval.
+         */
+        @WithDefault("wait")
+        AcquireStrategy acquire();
+
+        /**
+         * With {@code acquire=poll}, the interval between two attempts to take the lock. With {@code acquire=wait}, how long
+         * one wait inside PostgreSQL lasts ({@code lock_timeout}) before the follower checks in and waits again.
+         */
+        @WithDefault("10s")
+        Duration poll();
+
+        /**
+         * How often the leader confirms that its session is alive. Must be shorter than {@code lease}.
+         */
+        @WithDefault("1s")
+        Duration heartbeat();
+
+        /**
+         * How long leadership lasts after the leader last confirmed its session. Once it has run out unconfirmed,
+         * {@code isLeader()} is {@code false}, no notification is dispatched, and the instance steps down and reconnects.
+         * The session's TCP keepalive and user timeout on the server are set longer than the lease, so that PostgreSQL
+         * cannot hand the lock to another session before this instance has stepped down.
          */
         @WithDefault("5s")
-        Duration idleTimeout();
+        Duration lease();
+
+        /**
+         * The delay after the first failed attempt to open the election session (the first attempt after a lost session
+         * is immediate); it doubles, with jitter, on each further failed attempt up to {@code reconnect-max-delay}.
+         */
+        @WithDefault("50ms")
+        Duration reconnectInitialDelay();
+
+        /**
+         * The longest delay between two attempts to reconnect.
+         */
+        @WithDefault("500ms")
+        Duration reconnectMaxDelay();
+
+        /**
+         * Whether followers end the session of a leader that holds the lock but has stopped confirming it (a paused or
+         * hung process, a network that drops its packets), with {@code pg_terminate_backend}, once the server has heard
+         * nothing from that session for {@code lease} + {@code heartbeat}: its lease has run out by then, so it no longer
+         * believes it leads. Followers then check every {@code heartbeat}. Needs the same database user on every instance,
+         * or the role {@code pg_signal_backend}.
+         */
+        @WithDefault("false")
+        boolean evictHungLeader();
+
+        /**
+         * On shutdown, how long to wait for notification handlers that are running before the lock is released anyway.
+         */
+        @WithDefault("10s")
+        Duration shutdownTimeout();
+
+        /**
+         * Terms and fenced transactions.
+         */
+        Fencing fencing();
+
+        /**
+         * Every acquisition of the lock gets a term, one more than the last, kept in a table of the election's database.
+         */
+        interface Fencing {
+
+            /**
+             * The table that keeps the current term of each lock.
+             */
+            @WithDefault("quarkus_leader_term")
+            String table();
+
+            /**
+             * The schema of the term table; the first schema of the session's {@code search_path} when unset.
+             */
+            Optional<String> schema();
+
+            /**
+             * Whether the election creates the term table when it is missing. When {@code false} and the table is missing,
+             * the election logs the DDL to run and retries; no instance leads until the table exists.
+             */
+            @WithDefault("true")
+            boolean createTable();
+
+            /**
+             * How long a fenced transaction may sit idle between two statements before PostgreSQL ends it
+             * ({@code idle_in_transaction_session_timeout}). A fenced transaction holds the term row, so a new leader
+             * cannot begin its term before it ends: this bounds how long a paused or hung old leader can hold up the next
+             * one.
+             */
+            @WithDefault("5s")
+            Duration idleTimeout();
+        }
     }
 
     /**

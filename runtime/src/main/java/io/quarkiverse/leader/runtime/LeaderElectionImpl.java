@@ -10,16 +10,9 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Function;
 
-import jakarta.annotation.Priority;
 import jakarta.enterprise.event.Event;
-import jakarta.enterprise.event.Observes;
-import jakarta.enterprise.inject.Instance;
-import jakarta.inject.Inject;
-import jakarta.inject.Singleton;
-import jakarta.interceptor.Interceptor;
 
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
@@ -27,14 +20,14 @@ import org.jboss.logging.Logger;
 import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.leader.Election;
 import io.quarkiverse.leader.FencedException;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeaderInfo;
 import io.quarkiverse.leader.LeadershipChanged;
+import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
 import io.quarkus.arc.Arc;
 import io.quarkus.reactive.datasource.ReactiveDataSource;
-import io.quarkus.runtime.ShutdownEvent;
-import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Future;
@@ -48,14 +41,15 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * The application's election: started with the application, stopped (and the lock handed over) on shutdown.
+ * One election of this instance, default or named: started with the application, stopped (and the lock handed over) on
+ * shutdown by {@link LeaderElections}.
  */
-@Singleton
 public class LeaderElectionImpl implements LeaderElection {
 
     private static final Logger LOG = Logger.getLogger(LeaderElectionImpl.class);
 
-    private final LeaderConfig config;
+    private final String name;
+    private final ElectionConfig config;
     private final Vertx vertx;
     private final ObjectMapper mapper;
     private final NotificationMethods methods;
@@ -70,45 +64,46 @@ public class LeaderElectionImpl implements LeaderElection {
     private volatile io.vertx.mutiny.sqlclient.Pool mutinyPool;
     private Future<Void> left;
 
-    @Inject
-    LeaderElectionImpl(LeaderConfig config, Vertx vertx, ObjectMapper mapper, NotificationMethods methods,
-            Event<LeadershipChanged> events, Instance<LeaderMetrics> metrics, Config mpConfig) {
+    LeaderElectionImpl(String name, ElectionConfig config, String instanceId, long lock, Vertx vertx,
+            ObjectMapper mapper, NotificationMethods methods, Event<LeadershipChanged> events, LeaderMetrics metrics) {
+        this.name = name;
         this.config = config;
         this.vertx = vertx;
         this.mapper = mapper;
         this.methods = methods;
-        this.events = events;
-        this.metrics = metrics.isResolvable() ? metrics.get() : LeaderMetrics.NONE;
-        this.instanceId = config.instanceId().orElseGet(LeaderElectionImpl::defaultInstanceId);
-        this.lock = config.lock().orElseGet(() -> defaultLock(mpConfig));
-        LeaderConfig.Fencing fencing = config.fencing();
+        this.events = events.select(Election.Literal.of(name));
+        this.metrics = metrics;
+        this.instanceId = instanceId;
+        this.lock = lock;
+        ElectionConfig.Fencing fencing = config.fencing();
         this.terms = new TermTable(fencing.schema(), fencing.table(), fencing.createTable(), fencing.idleTimeout());
     }
 
-    void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
+    void start(Config mpConfig) {
         if (!config.enabled()) {
-            LOG.infof("Leader election is disabled (quarkus.leader.enabled=false): instance %s never leads", instanceId);
+            LOG.infof("Instance %s never leads: %s is disabled (%s=false)", instanceId, describe(),
+                    property(name, "enabled"));
             return;
         }
-        validate(config);
         ElectionOptions options = new ElectionOptions(connectOptions(mpConfig), lock, instanceId, methods.channels(),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
                 config.reconnectMaxDelay(), terms);
         Listener listener = new Listener();
         ElectionSession started = new ElectionSession(vertx, options, listener);
         listener.election = started;
-        listener.dispatcher = new NotificationDispatcher(methods.all(), mapper, started.context(), started::isLeader,
+        listener.dispatcher = new NotificationDispatcher(name, methods.all(), mapper, started.context(), started::isLeader,
                 metrics);
         election = started;
+        metrics.joined(name);
         if (config.evictHungLeader()) {
             eviction = new HungLeaderEviction(started.context(), this::pool, options, started::isLeader);
             eviction.start();
-            LOG.infof("Followers end the session of a leader silent for more than %s (quarkus.leader.evict-hung-leader)",
-                    options.evictionThreshold());
+            LOG.infof("Followers end the session of a leader silent for more than %s (%s)", options.evictionThreshold(),
+                    property(name, "evict-hung-leader"));
         }
-        LOG.infof("Instance %s joins the election for lock %d (%s acquisition, lease %s, heartbeat %s); a silent leader"
+        LOG.infof("Instance %s joins %s for lock %d (%s acquisition, lease %s, heartbeat %s); a silent leader"
                 + " steps down after %s, PostgreSQL releases its lock no earlier than %s after its last contact",
-                instanceId, lock, config.acquire().name().toLowerCase(), config.lease(), config.heartbeat(),
+                instanceId, describe(), lock, config.acquire().name().toLowerCase(), config.lease(), config.heartbeat(),
                 config.lease(), options.serverReleaseBound());
         started.start();
     }
@@ -129,15 +124,13 @@ public class LeaderElectionImpl implements LeaderElection {
         return left; // a second caller waits for the same departure, handlers drained included
     }
 
-    // a fallback for shutdowns that skip the shutdown listeners; normally the election is gone by now
-    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
-        try {
-            leave().toCompletionStage().toCompletableFuture()
-                    .get(config.shutdownTimeout().toMillis() + 5_000, TimeUnit.MILLISECONDS);
-        } catch (Exception e) {
-            LOG.warnf("Instance %s could not leave the election cleanly (%s); its session ends with the process",
-                    instanceId, e);
-        }
+    Duration shutdownTimeout() {
+        return config.shutdownTimeout();
+    }
+
+    @Override
+    public String name() {
+        return name;
     }
 
     @Override
@@ -219,6 +212,11 @@ public class LeaderElectionImpl implements LeaderElection {
         return !config.enabled() || (current != null && current.connected());
     }
 
+    /** The channels this election's leader LISTENs on. */
+    public List<String> channels() {
+        return methods.channels();
+    }
+
     public boolean enabled() {
         return config.enabled();
     }
@@ -277,7 +275,7 @@ public class LeaderElectionImpl implements LeaderElection {
         Pool current = pool;
         if (current == null) {
             current = config.datasource()
-                    .map(name -> Arc.container().select(Pool.class, new ReactiveDataSource.ReactiveDataSourceLiteral(name)))
+                    .map(ds -> Arc.container().select(Pool.class, new ReactiveDataSource.ReactiveDataSourceLiteral(ds)))
                     .orElseGet(() -> Arc.container().select(Pool.class))
                     .get();
             pool = current;
@@ -287,12 +285,12 @@ public class LeaderElectionImpl implements LeaderElection {
 
     /** The election's own session uses the datasource's URL and credentials, never a pooled connection. */
     private PgConnectOptions connectOptions(Config mpConfig) {
-        String prefix = config.datasource().map(name -> "quarkus.datasource.\"" + name + "\".").orElse("quarkus.datasource.");
+        String prefix = config.datasource().map(ds -> "quarkus.datasource.\"" + ds + "\".").orElse("quarkus.datasource.");
         List<String> urls = mpConfig.getOptionalValues(prefix + "reactive.url", String.class).orElse(List.of());
         if (urls.isEmpty()) {
-            throw new ConfigurationException("Leader election needs the URL of the reactive datasource"
-                    + config.datasource().map(n -> " '" + n + "'").orElse("") + ": set " + prefix
-                    + "reactive.url (or quarkus.leader.enabled=false to run without the election)");
+            throw new ConfigurationException("Instance " + instanceId + " cannot join " + describe()
+                    + ": it needs the URL of the reactive datasource"
+                    + config.datasource().map(n -> " '" + n + "'").orElse("") + ": set " + prefix + "reactive.url (or " + property(name, "enabled") + "=false to run without the election)");
         }
         String url = urls.get(0).replaceFirst("^vertx-reactive:", "");
         PgConnectOptions options;
@@ -310,38 +308,49 @@ public class LeaderElectionImpl implements LeaderElection {
     }
 
     /** Fails start-up on values the election cannot run with, naming the property. */
-    static void validate(LeaderConfig config) {
-        requirePositive("quarkus.leader.poll", config.poll());
-        requirePositive("quarkus.leader.heartbeat", config.heartbeat());
-        requirePositive("quarkus.leader.lease", config.lease());
-        requirePositive("quarkus.leader.reconnect-initial-delay", config.reconnectInitialDelay());
-        requirePositive("quarkus.leader.reconnect-max-delay", config.reconnectMaxDelay());
+    static void validate(String name, ElectionConfig config) {
+        requirePositive(property(name, "poll"), config.poll());
+        requirePositive(property(name, "heartbeat"), config.heartbeat());
+        requirePositive(property(name, "lease"), config.lease());
+        requirePositive(property(name, "reconnect-initial-delay"), config.reconnectInitialDelay());
+        requirePositive(property(name, "reconnect-max-delay"), config.reconnectMaxDelay());
         if (config.heartbeat().compareTo(config.lease()) >= 0) {
-            throw new ConfigurationException("quarkus.leader.heartbeat (" + config.heartbeat()
-                    + ") must be shorter than quarkus.leader.lease (" + config.lease()
+            throw new ConfigurationException(property(name, "heartbeat") + " (" + config.heartbeat()
+                    + ") must be shorter than " + property(name, "lease") + " (" + config.lease()
                     + "), or every lease would run out before it is confirmed; a third of the lease or less is usual");
         }
         if (config.reconnectMaxDelay().compareTo(config.reconnectInitialDelay()) < 0) {
-            throw new ConfigurationException("quarkus.leader.reconnect-max-delay (" + config.reconnectMaxDelay()
-                    + ") must not be shorter than quarkus.leader.reconnect-initial-delay ("
+            throw new ConfigurationException(property(name, "reconnect-max-delay") + " (" + config.reconnectMaxDelay()
+                    + ") must not be shorter than " + property(name, "reconnect-initial-delay") + " ("
                     + config.reconnectInitialDelay() + ")");
         }
         if (config.shutdownTimeout().isNegative()) {
-            throw new ConfigurationException("quarkus.leader.shutdown-timeout must not be negative, got "
+            throw new ConfigurationException(property(name, "shutdown-timeout") + " must not be negative, got "
                     + config.shutdownTimeout());
         }
-        requirePositive("quarkus.leader.fencing.idle-timeout", config.fencing().idleTimeout());
+        requirePositive(property(name, "fencing.idle-timeout"), config.fencing().idleTimeout());
         if (config.fencing().table().isBlank()) {
-            throw new ConfigurationException("quarkus.leader.fencing.table must not be blank; the default is "
+            throw new ConfigurationException(property(name, "fencing.table") + " must not be blank; the default is "
                     + TermTable.DEFAULT_TABLE);
         }
         config.fencing().schema().filter(String::isBlank).ifPresent(schema -> {
-            throw new ConfigurationException("quarkus.leader.fencing.schema must not be blank; leave it unset for the"
-                    + " first schema of the search_path");
+            throw new ConfigurationException(property(name, "fencing.schema") + " must not be blank; leave it unset"
+                    + " for the first schema of the search_path");
         });
         config.instanceId().filter(String::isBlank).ifPresent(id -> {
-            throw new ConfigurationException("quarkus.leader.instance-id must not be blank");
+            throw new ConfigurationException(property(name, "instance-id") + " must not be blank");
         });
+    }
+
+    /** The full name of an election's property: {@code quarkus.leader.poll}, {@code quarkus.leader."jobs".poll}. */
+    static String property(String election, String property) {
+        return LeaderElection.DEFAULT_NAME.equals(election) ? "quarkus.leader." + property
+                : "quarkus.leader.\"" + election + "\"." + property;
+    }
+
+    /** "the leader election", or "the leader election 'jobs'", for messages. */
+    String describe() {
+        return LeaderElection.DEFAULT_NAME.equals(name) ? "the leader election" : "the leader election '" + name + "'";
     }
 
     private static void requirePositive(String property, Duration value) {
@@ -350,8 +359,10 @@ public class LeaderElectionImpl implements LeaderElection {
         }
     }
 
-    private static String applicationName(String instanceId) {
-        String name = "leader:" + instanceId;
+    /** {@code leader:<instance-id>} for the default election, {@code leader/<election>:<instance-id>} for a named one. */
+    private String applicationName(String instanceId) {
+        String name = (LeaderElection.DEFAULT_NAME.equals(this.name) ? "leader:" : "leader/" + this.name + ":")
+                + instanceId;
         byte[] bytes = name.getBytes(StandardCharsets.UTF_8);
         // PostgreSQL truncates application_name to 63 bytes; cut on a character boundary ourselves
         while (bytes.length > 63) {
@@ -361,7 +372,7 @@ public class LeaderElectionImpl implements LeaderElection {
         return name;
     }
 
-    private static String defaultInstanceId() {
+    static String defaultInstanceId() {
         String host;
         try {
             host = InetAddress.getLocalHost().getHostName();
@@ -371,13 +382,14 @@ public class LeaderElectionImpl implements LeaderElection {
         return host + "-" + ProcessHandle.current().pid() + "-" + UUID.randomUUID().toString().substring(0, 4);
     }
 
-    private static long defaultLock(Config mpConfig) {
+    /** A key derived from the application name, and the election's name for a named election. */
+    static long defaultLock(Config mpConfig, String election) {
         String name = mpConfig.getOptionalValue("quarkus.application.name", String.class)
-                .orElseThrow(() -> new ConfigurationException(
-                        "Leader election needs a lock key: set quarkus.leader.lock (a bigint) or quarkus.application.name"));
+                .orElseThrow(() -> new ConfigurationException("Leader election needs a lock key: set "
+                        + property(election, "lock") + " (a bigint) or quarkus.application.name"));
+        String seed = "quarkus-leader:" + name + (LeaderElection.DEFAULT_NAME.equals(election) ? "" : ":" + election);
         try {
-            byte[] digest = MessageDigest.getInstance("SHA-256")
-                    .digest(("quarkus-leader:" + name).getBytes(StandardCharsets.UTF_8));
+            byte[] digest = MessageDigest.getInstance("SHA-256").digest(seed.getBytes(StandardCharsets.UTF_8));
             long key = 0;
             for (int i = 0; i < 8; i++) {
                 key = (key << 8) | (digest[i] & 0xff);
@@ -399,8 +411,8 @@ public class LeaderElectionImpl implements LeaderElection {
             if (!leader) {
                 dispatcher.discardQueued();
             }
-            metrics.leadershipChanged(leader, leader ? election.lastAcquireTime() : null);
-            LeadershipChanged change = new LeadershipChanged(leader, instanceId, lock, term, at);
+            metrics.leadershipChanged(name, leader, leader ? election.lastAcquireTime() : null);
+            LeadershipChanged change = new LeadershipChanged(name, leader, instanceId, lock, term, at);
             // observers may block: fire on a worker, in order, never on the election's event loop
             return election.context().executeBlocking(() -> {
                 try {

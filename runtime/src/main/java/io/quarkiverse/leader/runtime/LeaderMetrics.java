@@ -10,15 +10,22 @@ public interface LeaderMetrics {
     LeaderMetrics NONE = new LeaderMetrics() {
     };
 
-    /** This instance became leader (after waiting {@code acquireTime} since its session opened) or stopped leading. */
-    default void leadershipChanged(boolean leader, Duration acquireTime) {
+    /** This instance joined {@code election}: it follows until it leads. */
+    default void joined(String election) {
     }
 
-    /** A notification reached the leader on {@code channel}. */
-    default void received(String channel) {
+    /**
+     * This instance became leader of {@code election} (after waiting {@code acquireTime} since its session opened) or
+     * stopped leading it.
+     */
+    default void leadershipChanged(String election, boolean leader, Duration acquireTime) {
     }
 
-    /** A handler finished with a notification. */
-    default void handled(String channel, String method, long nanos, boolean failed) {
+    /** A notification reached the leader of {@code election} on {@code channel}. */
+    default void received(String election, String channel) {
+    }
+
+    /** A handler of {@code election} finished with a notification. */
+    default void handled(String election, String channel, String method, long nanos, boolean failed) {
     }
 }

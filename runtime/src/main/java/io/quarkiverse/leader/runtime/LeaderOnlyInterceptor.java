@@ -29,15 +29,16 @@ public class LeaderOnlyInterceptor {
     private static final Logger LOG = Logger.getLogger(LeaderOnlyInterceptor.class);
 
     @Inject
-    LeaderElection election;
+    LeaderElections elections;
 
     @AroundInvoke
     Object leaderOnly(InvocationContext context) throws Exception {
+        LeaderOnly binding = ArcInvocationContext.findIterceptorBinding(context, LeaderOnly.class);
+        LeaderElection election = elections.election(binding == null ? LeaderElection.DEFAULT_NAME : binding.election());
         if (election.isLeader()) {
             return context.proceed();
         }
         Method method = context.getMethod();
-        LeaderOnly binding = ArcInvocationContext.findIterceptorBinding(context, LeaderOnly.class);
         if (binding == null || binding.skip()) {
             Class<?> returnType = method.getReturnType();
             if (returnType == void.class) {
@@ -53,6 +54,7 @@ public class LeaderOnlyInterceptor {
             }
         }
         throw new NotLeaderException(method.getDeclaringClass().getName() + "#" + method.getName()
-                + " runs on the leader only, and instance " + election.instanceId() + " does not lead");
+                + " runs on the leader only, and instance " + election.instanceId() + " does not lead"
+                + (LeaderElection.DEFAULT_NAME.equals(election.name()) ? "" : " election '" + election.name() + "'"));
     }
 }

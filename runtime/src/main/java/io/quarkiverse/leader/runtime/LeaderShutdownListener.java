@@ -15,20 +15,20 @@ public class LeaderShutdownListener implements ShutdownListener {
 
     @Override
     public void preShutdown(ShutdownNotification notification) {
-        InstanceHandle<LeaderElectionImpl> election = Arc.container().instance(LeaderElectionImpl.class);
-        if (!election.isAvailable()) {
+        InstanceHandle<LeaderElections> elections = Arc.container().instance(LeaderElections.class);
+        if (!elections.isAvailable()) {
             notification.done();
             return;
         }
         try {
-            election.get().leave().onComplete(ar -> {
+            elections.get().leave().onComplete(ar -> {
                 if (ar.failed()) {
-                    LOG.warnf("Leaving the election failed (%s); the session ends with the process", ar.cause());
+                    LOG.warnf("Leaving the elections failed (%s); the session ends with the process", ar.cause());
                 }
                 notification.done();
             });
         } catch (RuntimeException e) {
-            LOG.warnf("Leaving the election failed (%s); the session ends with the process", e);
+            LOG.warnf("Leaving the elections failed (%s); the session ends with the process", e);
             notification.done();
         }
     }

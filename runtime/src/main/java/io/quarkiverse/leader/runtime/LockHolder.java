@@ -11,7 +11,7 @@ import io.vertx.sqlclient.Tuple;
  * The session that holds an election's lock, as PostgreSQL sees it.
  *
  * @param pid the backend process id of the session
- * @param applicationName its {@code application_name}: {@code leader:<instance-id>} for an election session
+ * @param applicationName its {@code application_name}: {@code leader:<instance-id>} for a default election session
  * @param idle whether it is idle, waiting for its client
  * @param silentMillis for how long the server has heard nothing from it
  */
@@ -34,12 +34,5 @@ record LockHolder(int pid, String applicationName, boolean idle, long silentMill
             }
             return Optional.empty();
         });
-    }
-
-    /** The instance id, when the holder is an election session. */
-    Optional<String> instanceId() {
-        return applicationName != null && applicationName.startsWith("leader:")
-                ? Optional.of(applicationName.substring("leader:".length()))
-                : Optional.empty();
     }
 }

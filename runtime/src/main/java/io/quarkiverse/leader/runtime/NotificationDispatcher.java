@@ -35,6 +35,7 @@ final class NotificationDispatcher {
 
     private static final Logger LOG = Logger.getLogger(NotificationDispatcher.class);
 
+    private final String election;
     private final Context context;
     private final BooleanSupplier leading;
     private final LeaderMetrics metrics;
@@ -42,8 +43,9 @@ final class NotificationDispatcher {
     private final List<Promise<Void>> drainWaiters = new ArrayList<>();
     private int inFlight;
 
-    NotificationDispatcher(List<NotificationMethod> methods, ObjectMapper mapper, Context context,
+    NotificationDispatcher(String election, List<NotificationMethod> methods, ObjectMapper mapper, Context context,
             BooleanSupplier leading, LeaderMetrics metrics) {
+        this.election = election;
         this.context = context;
         this.leading = leading;
         this.metrics = metrics;
@@ -58,7 +60,7 @@ final class NotificationDispatcher {
             LOG.debugf("Ignored a notification on channel '%s', which no method handles", channel);
             return;
         }
-        metrics.received(channel);
+        metrics.received(election, channel);
         for (Handler handler : handlers) {
             handler.offer(payload);
         }
@@ -142,14 +144,14 @@ final class NotificationDispatcher {
             } catch (Exception e) {
                 LOG.errorf("Notification on channel '%s' not passed to %s: its payload is not a valid %s (%s); payload: %s",
                         method.channel, method.description, method.payloadType, e.getMessage(), abbreviate(payload));
-                metrics.handled(method.channel, method.description, 0, true);
+                metrics.handled(method.election, method.channel, method.description, 0, true);
                 context.runOnContext(v -> done()); // not done() itself: a run of bad payloads must not deepen the stack
                 return;
             }
             inFlight++;
             long started = System.nanoTime();
             execute(args).whenComplete((ignored, failure) -> context.runOnContext(v -> {
-                metrics.handled(method.channel, method.description, System.nanoTime() - started, failure != null);
+                metrics.handled(method.election, method.channel, method.description, System.nanoTime() - started, failure != null);
                 if (failure != null) {
                     LOG.errorf(failure, "%s failed on a notification on channel '%s'; the next notification is still handled",
                             method.description, method.channel);

@@ -26,6 +26,7 @@ public final class NotificationMethod {
         VIRTUAL_THREAD
     }
 
+    public final String election;
     public final String channel;
     public final String description;
     public final boolean ordered;
@@ -35,8 +36,9 @@ public final class NotificationMethod {
     public final RuntimeValue<Invoker<Object, Object>> invoker;
 
     @RecordableConstructor
-    public NotificationMethod(String channel, String description, boolean ordered, PayloadKind payloadKind,
+    public NotificationMethod(String election, String channel, String description, boolean ordered, PayloadKind payloadKind,
             String payloadType, ExecutionModel executionModel, RuntimeValue<Invoker<Object, Object>> invoker) {
+        this.election = election;
         this.channel = channel;
         this.description = description;
         this.ordered = ordered;

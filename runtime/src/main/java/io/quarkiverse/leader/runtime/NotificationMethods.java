@@ -4,7 +4,7 @@ import java.util.List;
 import java.util.TreeSet;
 
 /**
- * Every {@code @OnLeaderNotification} method of the application, sorted by channel.
+ * {@code @OnLeaderNotification} methods, sorted by channel: all of the application's, or one election's.
  */
 public final class NotificationMethods {
 
@@ -16,6 +16,11 @@ public final class NotificationMethods {
 
     public List<NotificationMethod> all() {
         return methods;
+    }
+
+    /** The methods of one election. */
+    public NotificationMethods forElection(String election) {
+        return new NotificationMethods(methods.stream().filter(m -> m.election.equals(election)).toList());
     }
 
     /** The distinct channels the leader LISTENs on, in a stable order. */

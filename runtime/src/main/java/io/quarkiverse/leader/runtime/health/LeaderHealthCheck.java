@@ -1,5 +1,9 @@
 package io.quarkiverse.leader.runtime.health;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.function.BiConsumer;
+
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
 
@@ -7,38 +11,58 @@ import org.eclipse.microprofile.health.HealthCheckResponse;
 import org.eclipse.microprofile.health.HealthCheckResponseBuilder;
 import org.eclipse.microprofile.health.Readiness;
 
+import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.LeaderElectionImpl;
+import io.quarkiverse.leader.runtime.LeaderElections;
 import io.smallrye.health.api.AsyncHealthCheck;
 import io.smallrye.mutiny.Uni;
 
 /**
  * Readiness: UP whether or not this instance leads, so that a rolling update never waits for leadership; DOWN only
- * while the election has no session to PostgreSQL. Its data name the current leader, its term and since when.
+ * while an election has no session to PostgreSQL. Its data name, for each election, this instance's role, the current
+ * leader, its term and since when; a named election's keys start with its name ({@code jobs.role}).
  */
 @Readiness
 @ApplicationScoped
 public class LeaderHealthCheck implements AsyncHealthCheck {
 
     @Inject
-    LeaderElectionImpl election;
+    LeaderElections elections;
 
     @Override
     public Uni<HealthCheckResponse> call() {
-        HealthCheckResponseBuilder response = HealthCheckResponse.named("Leader election")
-                .withData("instance", election.instanceId())
-                .withData("lock", Long.toString(election.lock()));
-        if (!election.enabled()) {
-            return Uni.createFrom().item(response.up().withData("role", "disabled").build());
+        HealthCheckResponseBuilder response = HealthCheckResponse.named("Leader election").up();
+        List<Uni<Void>> checks = new ArrayList<>();
+        for (LeaderElectionImpl election : elections.all()) {
+            String prefix = LeaderElection.DEFAULT_NAME.equals(election.name()) ? "" : election.name() + ".";
+            BiConsumer<String, String> data = (key, value) -> {
+                synchronized (response) { // the current leaders are read concurrently
+                    response.withData(prefix + key, value);
+                }
+            };
+            data.accept("instance", election.instanceId());
+            data.accept("lock", Long.toString(election.lock()));
+            if (!election.enabled()) {
+                data.accept("role", "disabled");
+            } else if (!election.reachesPostgres()) {
+                response.down();
+                data.accept("role", "disconnected");
+            } else {
+                data.accept("role", election.isLeader() ? "leader" : "follower");
+                checks.add(election.currentLeader()
+                        .invoke(leader -> leader.ifPresentOrElse(l -> {
+                            data.accept("leader", l.instanceId());
+                            data.accept("term", Long.toString(l.term()));
+                            data.accept("since", l.since().toString());
+                        }, () -> data.accept("leader", "none")))
+                        .onFailure().invoke(e -> data.accept("leader", "unknown: " + e.getMessage()))
+                        .onFailure().recoverWithNull()
+                        .replaceWithVoid());
+            }
         }
-        if (!election.reachesPostgres()) {
-            return Uni.createFrom().item(response.down().withData("role", "disconnected").build());
+        if (checks.isEmpty()) {
+            return Uni.createFrom().item(response.build());
         }
-        response.up().withData("role", election.isLeader() ? "leader" : "follower");
-        return election.currentLeader()
-                .map(leader -> leader.map(l -> response.withData("leader", l.instanceId())
-                        .withData("term", Long.toString(l.term()))
-                        .withData("since", l.since().toString()))
-                        .orElseGet(() -> response.withData("leader", "none")).build())
-                .onFailure().recoverWithItem(e -> response.withData("leader", "unknown: " + e.getMessage()).build());
+        return Uni.join().all(checks).andFailFast().map(done -> response.build());
     }
 }

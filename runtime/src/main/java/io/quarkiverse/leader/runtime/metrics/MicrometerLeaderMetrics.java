@@ -1,6 +1,8 @@
 package io.quarkiverse.leader.runtime.metrics;
 
 import java.time.Duration;
+import java.util.Map;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 
@@ -14,44 +16,53 @@ import io.micrometer.core.instrument.Timer;
 import io.quarkiverse.leader.runtime.LeaderMetrics;
 
 /**
- * The election's meters, when the application has Micrometer: {@code leader.elected} (gauge, 0 or 1),
- * {@code leader.transitions} (counter, tag {@code to}), {@code leader.acquire} (timer),
- * {@code leader.notifications.received} (counter, tag {@code channel}) and {@code leader.notifications.handled}
+ * The elections' meters, when the application has Micrometer, each tagged with its {@code election}:
+ * {@code leader.elected} (gauge, 0 or 1), {@code leader.transitions} (counter, tag {@code to}), {@code leader.acquire}
+ * (timer), {@code leader.notifications.received} (counter, tag {@code channel}) and {@code leader.notifications.handled}
  * (timer, tags {@code channel}, {@code method}, {@code outcome}).
  */
 @Singleton
 public class MicrometerLeaderMetrics implements LeaderMetrics {
 
     private final MeterRegistry registry;
-    private final AtomicInteger elected = new AtomicInteger();
+    private final Map<String, AtomicInteger> elected = new ConcurrentHashMap<>();
 
     @Inject
     public MicrometerLeaderMetrics(MeterRegistry registry) {
         this.registry = registry;
-        registry.gauge("leader.elected", Tags.empty(), elected);
     }
 
     @Override
-    public void leadershipChanged(boolean leader, Duration acquireTime) {
-        elected.set(leader ? 1 : 0);
+    public void joined(String election) {
+        gauge(election);
+    }
+
+    @Override
+    public void leadershipChanged(String election, boolean leader, Duration acquireTime) {
+        gauge(election).set(leader ? 1 : 0);
         Counter.builder("leader.transitions").description("Leadership transitions of this instance")
-                .tag("to", leader ? "leader" : "follower").register(registry).increment();
+                .tags("election", election, "to", leader ? "leader" : "follower").register(registry).increment();
         if (leader && acquireTime != null) {
             Timer.builder("leader.acquire").description("From opening the election session to holding the lock")
-                    .register(registry).record(acquireTime);
+                    .tag("election", election).register(registry).record(acquireTime);
         }
     }
 
-    @Override
-    public void received(String channel) {
-        Counter.builder("leader.notifications.received").description("Notifications that reached the leader")
-                .tag("channel", channel).register(registry).increment();
+    private AtomicInteger gauge(String election) {
+        return elected.computeIfAbsent(election,
+                e -> registry.gauge("leader.elected", Tags.of("election", e), new AtomicInteger()));
     }
 
     @Override
-    public void handled(String channel, String method, long nanos, boolean failed) {
+    public void received(String election, String channel) {
+        Counter.builder("leader.notifications.received").description("Notifications that reached the leader")
+                .tags("election", election, "channel", channel).register(registry).increment();
+    }
+
+    @Override
+    public void handled(String election, String channel, String method, long nanos, boolean failed) {
         Timer.builder("leader.notifications.handled").description("@OnLeaderNotification calls and their duration")
-                .tags("channel", channel, "method", method, "outcome", failed ? "failure" : "success")
+                .tags("election", election, "channel", channel, "method", method, "outcome", failed ? "failure" : "success")
                 .register(registry).record(nanos, TimeUnit.NANOSECONDS);
     }
 }

@@ -1,0 +1,119 @@
+package io.quarkiverse.leader.runtime;
+
+import java.util.Collection;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.TimeUnit;
+
+import jakarta.annotation.Priority;
+import jakarta.enterprise.event.Event;
+import jakarta.enterprise.event.Observes;
+import jakarta.enterprise.inject.Instance;
+import jakarta.inject.Inject;
+import jakarta.inject.Singleton;
+import jakarta.interceptor.Interceptor;
+
+import org.eclipse.microprofile.config.Config;
+import org.jboss.logging.Logger;
+
+import com.fasterxml.jackson.databind.ObjectMapper;
+
+import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.LeadershipChanged;
+import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
+import io.quarkus.runtime.ShutdownEvent;
+import io.quarkus.runtime.StartupEvent;
+import io.quarkus.runtime.configuration.ConfigurationException;
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+
+/**
+ * Every election of this instance, the default one and the named ones: started with the application, left on
+ * shutdown.
+ */
+@Singleton
+public class LeaderElections {
+
+    private static final Logger LOG = Logger.getLogger(LeaderElections.class);
+
+    private final LeaderConfig config;
+    private final Map<String, LeaderElectionImpl> elections = new LinkedHashMap<>();
+    private Future<Void> left;
+
+    @Inject
+    LeaderElections(LeaderConfig config, ElectionNames names, Vertx vertx, ObjectMapper mapper,
+            NotificationMethods methods, Event<LeadershipChanged> events, Instance<LeaderMetrics> metrics,
+            Config mpConfig) {
+        this.config = config;
+        LeaderMetrics meters = metrics.isResolvable() ? metrics.get() : LeaderMetrics.NONE;
+        // a named election is this same instance: it shares the default election's id unless it sets its own
+        String defaultInstanceId = electionConfig(LeaderElection.DEFAULT_NAME).instanceId()
+                .orElseGet(LeaderElectionImpl::defaultInstanceId);
+        for (String name : names.names()) {
+            ElectionConfig election = electionConfig(name);
+            long lock = election.lock().orElseGet(() -> LeaderElectionImpl.defaultLock(mpConfig, name));
+            elections.put(name, new LeaderElectionImpl(name, election, election.instanceId().orElse(defaultInstanceId),
+                    lock, vertx, mapper, methods.forElection(name), events, meters));
+        }
+    }
+
+    void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
+        Map<Long, String> locks = new HashMap<>();
+        for (LeaderElectionImpl election : elections.values()) {
+            LeaderElectionImpl.validate(election.name(), electionConfig(election.name()));
+            String other = election.enabled() ? locks.putIfAbsent(election.lock(), election.name()) : null;
+            if (other != null) {
+                throw new ConfigurationException("The elections " + describe(other) + " and "
+                        + describe(election.name()) + " both run on lock " + election.lock() + "; give them different "
+                        + LeaderElectionImpl.property(election.name(), "lock") + " values");
+            }
+        }
+        elections.values().forEach(election -> election.start(mpConfig));
+    }
+
+    /** The election of that name; the build made sure every name used in the application exists. */
+    public LeaderElectionImpl election(String name) {
+        LeaderElectionImpl election = elections.get(name);
+        if (election == null) {
+            throw new IllegalArgumentException("No election named '" + name + "'; the elections are " + elections.keySet());
+        }
+        return election;
+    }
+
+    /** The default election first, then the named ones in name order. */
+    public Collection<LeaderElectionImpl> all() {
+        return elections.values();
+    }
+
+    /**
+     * Leaves every election at once: called at the very start of the application's shutdown (see
+     * {@link LeaderShutdownListener}). Safe to call more than once.
+     */
+    synchronized Future<Void> leave() {
+        if (left == null) {
+            List<Future<Void>> departures = elections.values().stream().map(LeaderElectionImpl::leave).toList();
+            left = Future.join(departures).mapEmpty();
+        }
+        return left;
+    }
+
+    // a fallback for shutdowns that skip the shutdown listeners; normally every election is gone by now
+    void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
+        long timeout = elections.values().stream().mapToLong(e -> e.shutdownTimeout().toMillis()).max().orElse(0);
+        try {
+            leave().toCompletionStage().toCompletableFuture().get(timeout + 5_000, TimeUnit.MILLISECONDS);
+        } catch (Exception e) {
+            LOG.warnf("Could not leave the elections cleanly (%s); their sessions end with the process", e);
+        }
+    }
+
+    private ElectionConfig electionConfig(String name) {
+        return config.elections().get(name);
+    }
+
+    private static String describe(String name) {
+        return LeaderElection.DEFAULT_NAME.equals(name) ? "default" : "'" + name + "'";
+    }
+}
