@@ -20,6 +20,7 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.pgclient.PgNotification;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -147,9 +148,9 @@ public final class ElectionSession {
                     return steppingDown; // the session was lost while draining: that step-down reported it
                 }
                 detach();
-                Future<Void> released = conn.query("UNLISTEN *").execute()
-                        .compose(r -> conn.preparedQuery("SELECT pg_advisory_unlock($1)").execute(Tuple.of(options.lock())))
-                        .mapEmpty();
+                // one round trip: the lock is free the moment this returns
+                Future<Void> released = conn.query("UNLISTEN *; SELECT pg_advisory_unlock(" + options.lock() + ")")
+                        .execute().mapEmpty();
                 return within(released, options.lease())
                         .transform(ar -> close(conn))
                         .transform(ar -> listener.leadershipChanged(false, term, stoppedAt));
@@ -303,46 +304,57 @@ public final class ElectionSession {
     }
 
     private void lead(PgConnection conn) {
-        // the next term first: its row lock waits for fenced transactions of the previous term to end
-        conn.preparedQuery(options.terms().nextTermSql()).execute(Tuple.of(options.lock(), options.instanceId()))
-                .onComplete(ar -> {
-                    if (session != conn) {
-                        return;
-                    }
-                    if (ar.failed()) {
-                        sessionLost(conn, "cannot begin a term in " + options.terms().qualifiedName() + ": "
-                                + describe(ar.cause()));
-                    } else {
-                        listen(conn, ar.result().iterator().next().getLong(0));
-                    }
-                });
+        // the next term and LISTEN go out together: the server runs LISTEN once the term has begun, and the term's row
+        // lock waits for fenced transactions of the previous term to end
+        long sent = System.nanoTime();
+        Future<RowSet<Row>> nextTerm = conn.preparedQuery(options.terms().nextTermSql())
+                .execute(Tuple.of(options.lock(), options.instanceId()));
+        Future<RowSet<Row>> listening = conn.query(options.listenSql()).execute();
+        Future.join(nextTerm, listening).onComplete(ar -> {
+            if (session != conn) {
+                return;
+            }
+            if (nextTerm.failed()) { // the LISTEN, if it ran, ends with the session
+                sessionLost(conn, "cannot begin a term in " + options.terms().qualifiedName() + ": "
+                        + describe(nextTerm.cause()));
+            } else if (listening.failed()) {
+                sessionLost(conn, describe(listening.cause()));
+            } else if (System.nanoTime() - (sent + leaseNanos) >= 0) {
+                // fenced transactions held the term up for longer than a lease: confirm the session afresh
+                confirmThenLead(conn, nextTerm.result().iterator().next().getLong(0));
+            } else {
+                becomeLeader(conn, nextTerm.result().iterator().next().getLong(0), sent);
+            }
+        });
     }
 
-    private void listen(PgConnection conn, long newTerm) {
-        // LISTEN doubles as the first confirmation of the session: the lease counts from when it was sent
+    private void confirmThenLead(PgConnection conn, long newTerm) {
         long sent = System.nanoTime();
-        conn.query(options.listenSql()).execute().onComplete(ar -> {
+        conn.query("SELECT 1").execute().onComplete(ar -> {
             if (session != conn) {
                 return;
             }
             if (ar.failed()) {
                 sessionLost(conn, describe(ar.cause()));
-                return;
+            } else if (System.nanoTime() - (sent + leaseNanos) >= 0) {
+                sessionLost(conn, "the session was not confirmed within the lease of " + options.lease());
+            } else {
+                becomeLeader(conn, newTerm, sent);
             }
-            if (System.nanoTime() - (sent + leaseNanos) >= 0) {
-                sessionLost(conn, "LISTEN took longer than the lease of " + options.lease());
-                return;
-            }
-            term = newTerm;
-            leaseDeadline = sent + leaseNanos;
-            leading = true;
-            lastAcquireTime = Duration.ofNanos(System.nanoTime() - sessionOpenedAt);
-            armLeaseTimer(conn);
-            heartbeatTimer = vertx.setPeriodic(options.heartbeat().toMillis(), id -> heartbeat(conn));
-            LOG.infof("Instance %s is now the leader of lock %d in term %d, listening on %s", options.instanceId(),
-                    options.lock(), newTerm, options.channels());
-            listener.leadershipChanged(true, newTerm, Instant.now());
         });
+    }
+
+    /** The lock is held, the term has begun and the channels are listened to; the lease counts from {@code confirmed}. */
+    private void becomeLeader(PgConnection conn, long newTerm, long confirmed) {
+        term = newTerm;
+        leaseDeadline = confirmed + leaseNanos;
+        leading = true;
+        lastAcquireTime = Duration.ofNanos(System.nanoTime() - sessionOpenedAt);
+        armLeaseTimer(conn);
+        heartbeatTimer = vertx.setPeriodic(options.heartbeat().toMillis(), id -> heartbeat(conn));
+        LOG.infof("Instance %s is now the leader of lock %d in term %d, listening on %s", options.instanceId(),
+                options.lock(), newTerm, options.channels());
+        listener.leadershipChanged(true, newTerm, Instant.now());
     }
 
     private void heartbeat(PgConnection conn) {
