@@ -34,6 +34,7 @@ public final class AppInstance implements AutoCloseable {
     private final int port;
     private final Process process;
     private final Path log;
+    private long startupMillis;
 
     private AppInstance(String id, int port, Process process, Path log) {
         this.id = id;
@@ -66,6 +67,7 @@ public final class AppInstance implements AutoCloseable {
         try {
             Path log = Files.createDirectories(jar.getParent().getParent().resolve("instances")).resolve(id + ".log");
             Files.deleteIfExists(historyFile(jar, id)); // left by an earlier run
+            long launched = System.nanoTime();
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             AppInstance instance = new AppInstance(id, port, process, log);
             await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
@@ -75,6 +77,7 @@ public final class AppInstance implements AutoCloseable {
                         }
                         return instance.leaderState() != null;
                     });
+            instance.startupMillis = (System.nanoTime() - launched) / 1_000_000;
             return instance;
         } catch (IOException e) {
             throw new UncheckedIOException(e);
@@ -87,6 +90,18 @@ public final class AppInstance implements AutoCloseable {
 
     public String id() {
         return id;
+    }
+
+    /** From launching the process to its first HTTP answer. */
+    public long startupMillis() {
+        return startupMillis;
+    }
+
+    /** Heap in use, in bytes, as the application's own metrics report it. */
+    public long heapUsedBytes() {
+        String metrics = http().port(port).get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
     }
 
     public int port() {

@@ -399,12 +399,35 @@ class BenchIT {
                 leaderRate, followerRate));
         long rss = rssKb(leader.pid());
         results.put("leader_rss_mb", rss / 1024);
-        AppInstance disabled = start(Map.of("quarkus.leader.enabled", "false", "quarkus.leader.reports.enabled", "false",
-                "quarkus.log.level", "WARN"));
+        Map<String, String> off = Map.of("quarkus.leader.enabled", "false", "quarkus.leader.reports.enabled", "false",
+                "quarkus.log.level", "WARN");
+        AppInstance disabled = start(off);
         long rssDisabled = rssKb(disabled.pid());
         results.put("disabled_rss_mb", rssDisabled / 1024);
         table.add(String.format("%-44s leader %d  with the election disabled %d", "RSS (MB)", rss / 1024,
                 rssDisabled / 1024));
+        // heap in use once both have settled, and start-up (launch to first HTTP answer), three of each, alternating
+        long heap = leader.heapUsedBytes() / (1024 * 1024);
+        long heapDisabled = disabled.heapUsedBytes() / (1024 * 1024);
+        results.put("leader_heap_used_mb", heap);
+        results.put("disabled_heap_used_mb", heapDisabled);
+        table.add(String.format("%-44s leader %d  with the election disabled %d", "heap in use (MB)", heap, heapDisabled));
+        List<Long> startup = new ArrayList<>();
+        List<Long> startupDisabled = new ArrayList<>();
+        for (int i = 0; i < 3; i++) {
+            for (boolean enabled : new boolean[] { true, false }) {
+                AppInstance instance = start(enabled ? CONFIG : off);
+                (enabled ? startup : startupDisabled).add(instance.startupMillis());
+                instance.stop();
+                live.remove(instance);
+            }
+        }
+        long startupMedian = median(startup);
+        long startupDisabledMedian = median(startupDisabled);
+        results.put("startup_ms", startupMedian);
+        results.put("disabled_startup_ms", startupDisabledMedian);
+        table.add(String.format("%-44s election on %d  election disabled %d", "start-up, launch to HTTP (ms, median)",
+                startupMedian, startupDisabledMedian));
         table.add(String.format("%-44s %d election session + the pool's connections for notify",
                 "connections per instance", sessions));
     }
@@ -437,6 +460,11 @@ class BenchIT {
         starts.forEach((name, seen) -> rates.put(name.substring("leader:".length()),
                 Math.max(0, seen.size() - 1) / (double) window.toSeconds()));
         return rates;
+    }
+
+    private static long median(List<Long> values) {
+        List<Long> sorted = values.stream().sorted().toList();
+        return sorted.get(sorted.size() / 2);
     }
 
     private static long rssKb(long pid) {

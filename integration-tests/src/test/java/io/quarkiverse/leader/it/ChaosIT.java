@@ -40,7 +40,8 @@ class ChaosIT {
             "quarkus.leader.poll", "30s", // takeovers must not depend on polling
             "quarkus.leader.lease", LEASE_MS + "ms",
             "quarkus.leader.heartbeat", HEARTBEAT_MS + "ms",
-            "quarkus.leader.evict-hung-leader", "true");
+            "quarkus.leader.evict-hung-leader", "true",
+            "quarkus.leader.reports.enabled", "false"); // the suite measures one election: the sample's named one is off
 
     private final long lock = TestPostgres.uniqueLock();
     private final List<AppInstance> live = new ArrayList<>();

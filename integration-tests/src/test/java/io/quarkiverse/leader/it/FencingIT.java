@@ -44,6 +44,7 @@ class FencingIT {
             "quarkus.leader.lease", LEASE_MS + "ms",
             "quarkus.leader.heartbeat", HEARTBEAT_MS + "ms",
             "quarkus.leader.evict-hung-leader", "true",
+            "quarkus.leader.reports.enabled", "false",
             "quarkus.leader.fencing.idle-timeout", IDLE_TIMEOUT_MS + "ms");
 
     /** How the paused leader is deposed, and when it resumes. */
