@@ -2,15 +2,25 @@ package io.quarkiverse.leader.deployment;
 
 import java.util.List;
 
+import io.quarkiverse.leader.LeaderInfo;
+import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkiverse.leader.runtime.NotificationMethod.PayloadKind;
 import io.quarkus.deployment.annotations.BuildProducer;
 import io.quarkus.deployment.annotations.BuildStep;
+import io.quarkus.deployment.builditem.nativeimage.ReflectiveClassBuildItem;
 import io.quarkus.deployment.builditem.nativeimage.ReflectiveHierarchyBuildItem;
 
 /**
- * What a native image needs beyond what ArC generates: payload types that Jackson reads by reflection.
+ * What a native image needs beyond what ArC generates: payload types that Jackson reads by reflection, and the
+ * extension's own value types, which applications return from REST endpoints as they are.
  */
 class LeaderNativeProcessor {
+
+    @BuildStep
+    ReflectiveClassBuildItem registerValueTypes() {
+        return ReflectiveClassBuildItem.builder(LeaderInfo.class, LeadershipChanged.class).methods().fields()
+                .reason(getClass().getName()).build();
+    }
 
     @BuildStep
     void registerPayloadTypes(List<NotificationMethodBuildItem> methods,

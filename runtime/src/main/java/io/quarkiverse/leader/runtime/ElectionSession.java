@@ -138,7 +138,6 @@ public final class ElectionSession {
                 // a follower may be blocked in pg_advisory_lock: cancel it so the server reads our Terminate at once
                 return within(conn.cancelRequest(), options.lease()).transform(ar -> close(conn));
             }
-            LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(), options.lock(), term);
             if (leaseTimer >= 0) {
                 vertx.cancelTimer(leaseTimer); // the heartbeat goes on while handlers drain, so no one evicts us
                 leaseTimer = -1;
@@ -151,6 +150,8 @@ public final class ElectionSession {
                 // one round trip: the lock is free the moment this returns
                 Future<Void> released = conn.query("UNLISTEN *; SELECT pg_advisory_unlock(" + options.lock() + ")")
                         .execute().mapEmpty();
+                LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(),
+                        options.lock(), term); // while the unlock is on its way
                 return within(released, options.lease())
                         .transform(ar -> close(conn))
                         .transform(ar -> listener.leadershipChanged(false, term, stoppedAt));
