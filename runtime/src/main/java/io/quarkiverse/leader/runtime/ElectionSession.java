@@ -196,6 +196,9 @@ public final class ElectionSession {
     }
 
     private Future<PgConnection> configure(PgConnection conn) {
+        // notices (such as "relation already exists, skipping" when instances create the term table at once) are
+        // expected here: debug, not the client's default warning
+        conn.noticeHandler(notice -> LOG.debugf("Election session notice: %s", notice.getMessage()));
         TermTable terms = options.terms();
         return conn.query(options.sessionSettingsSql()).execute()
                 // PostgreSQL 14+: notice a dead client while blocked in pg_advisory_lock, and never end an idle
