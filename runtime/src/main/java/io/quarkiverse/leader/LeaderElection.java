@@ -56,9 +56,12 @@ public interface LeaderElection {
      *
      * @param work the statements to run on the transaction's connection; the transaction commits when its
      *        {@link Uni} completes with an item and rolls back when it fails
-     * @return the item of {@code work}, once committed. It fails with {@link FencedException}, and nothing is committed,
-     *         when this instance does not lead, when its term was over before the transaction began, or when its
-     *         leadership ended before the commit; other failures of {@code work} are passed on as they are.
+     * @return the item of {@code work}, once committed. Leadership is checked on each subscription. It fails with
+     *         {@link FencedException}, and nothing is committed, when this instance does not lead, when its term was
+     *         over before the transaction began, when its leadership ended before the commit, or when the transaction
+     *         failed before the commit and this instance's term has ended by then (the failure is the cause). Other
+     *         failures of {@code work} are passed on as they are; so is a failure of the COMMIT itself, whose outcome
+     *         is unknown as for any transaction (if it committed, it did so before the next term began).
      */
     <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work);
 

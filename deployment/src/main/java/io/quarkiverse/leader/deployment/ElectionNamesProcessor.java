@@ -4,8 +4,11 @@ import static io.quarkiverse.leader.deployment.LeaderDotNames.ELECTION;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.LEADER_ONLY;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.ON_LEADER_NOTIFICATION;
 
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Locale;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -15,6 +18,7 @@ import org.jboss.jandex.AnnotationTarget;
 import org.jboss.jandex.IndexView;
 
 import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
 import io.quarkus.deployment.annotations.BuildStep;
 import io.quarkus.deployment.builditem.CombinedIndexBuildItem;
 import io.quarkus.runtime.configuration.ConfigurationException;
@@ -68,9 +72,9 @@ class ElectionNamesProcessor {
     }
 
     /**
-     * The names of the named elections in the configuration the build sees: the first segment after
-     * {@code quarkus.leader.} of any longer key, quoted ({@code "jobs"}) or not, unless it is a group of the default
-     * election's settings.
+     * The names of the named elections in the configuration the build sees: {@code quarkus.leader."jobs".<setting>} or
+     * {@code quarkus.leader.jobs.<setting>}, where {@code <setting>} is one of an election's settings (so that a typo
+     * such as {@code quarkus.leader.fencng.table} declares nothing).
      */
     static Set<String> declaredNames(Iterable<String> propertyNames) {
         Set<String> names = new TreeSet<>();
@@ -79,19 +83,51 @@ class ElectionNamesProcessor {
                 continue;
             }
             String rest = key.substring(PREFIX.length());
+            String name;
+            String setting;
             if (rest.startsWith("\"")) {
                 int end = rest.indexOf('"', 1);
-                if (end > 1 && rest.startsWith(".", end + 1)) {
-                    names.add(rest.substring(1, end));
+                if (end < 2 || !rest.startsWith(".", end + 1)) {
+                    continue;
                 }
+                name = rest.substring(1, end);
+                setting = rest.substring(end + 2);
             } else {
                 int dot = rest.indexOf('.');
-                if (dot > 0 && !RESERVED.contains(rest.substring(0, dot))) {
-                    names.add(rest.substring(0, dot));
+                if (dot < 1 || RESERVED.contains(rest.substring(0, dot))) {
+                    continue; // quarkus.leader.health.enabled is the default election's
                 }
+                name = rest.substring(0, dot);
+                setting = rest.substring(dot + 1);
+            }
+            if (!LeaderElection.DEFAULT_NAME.equals(name) && SETTINGS.contains(setting)) {
+                names.add(name);
             }
         }
         return names;
+    }
+
+    /** An election's settings, as property names relative to the election: {@code lock}, {@code fencing.table}, ... */
+    static final Set<String> SETTINGS = settings(ElectionConfig.class, "");
+
+    private static Set<String> settings(Class<?> group, String prefix) {
+        Set<String> settings = new TreeSet<>();
+        for (Method method : group.getDeclaredMethods()) {
+            if (method.getParameterCount() > 0 || Modifier.isStatic(method.getModifiers())) {
+                continue;
+            }
+            String name = prefix + kebab(method.getName());
+            if (method.getReturnType().isInterface() && method.getReturnType().getEnclosingClass() == ElectionConfig.class) {
+                settings.addAll(settings(method.getReturnType(), name + "."));
+            } else {
+                settings.add(name);
+            }
+        }
+        return settings;
+    }
+
+    private static String kebab(String camel) {
+        return camel.replaceAll("([a-z0-9])([A-Z])", "$1-$2").toLowerCase(Locale.ROOT);
     }
 
     private static String where(AnnotationTarget target) {

@@ -65,16 +65,20 @@ class FencingTest {
     @Test
     void cannotCommitOnceTheTermIsOver() {
         long term = leadingTerm();
+        Uni<Long> stale = election.fenced(conn -> write(conn, term, "stale"));
         // what a new leader does first: begin the next term
         TestPostgres.sql("UPDATE quarkus_leader_term SET term = term + 1 WHERE lock_key = $1", election.lock());
 
-        assertThatThrownBy(() -> election.fenced(conn -> write(conn, term, "stale")).await().atMost(Duration.ofSeconds(10)))
+        assertThatThrownBy(() -> stale.await().atMost(Duration.ofSeconds(10)))
                 .isInstanceOf(FencedException.class)
                 .hasMessageContaining("Term " + term + " of lock " + election.lock() + " is over");
         assertThat(written("stale")).isZero();
 
         TestPostgres.terminateElectionSessions(INSTANCE); // rejoin in a term of its own again
         await().atMost(Duration.ofSeconds(15)).until(() -> election.term().orElse(0) > term + 1);
+        // the same Uni, subscribed again, runs in the term of the moment
+        assertThat(stale.await().atMost(Duration.ofSeconds(10))).isEqualTo(term);
+        assertThat(written("stale")).isEqualTo(1);
     }
 
     @Test

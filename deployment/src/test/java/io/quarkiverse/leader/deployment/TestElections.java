@@ -22,7 +22,8 @@ final class TestElections {
     private TestElections() {
     }
 
-    static final TermTable TERMS = new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ofSeconds(1));
+    static final TermTable TERMS = new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ofSeconds(1),
+            "quarkus.leader.fencing.create-table");
 
     static ElectionOptions options(String instanceId, long lock, AcquireStrategy acquire, List<String> channels) {
         PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())

@@ -138,7 +138,7 @@ class FencingIT {
 
     private static void createTables() {
         TestPostgres.sql(PostgresResource.FENCED_WRITES_DDL);
-        TestPostgres.sql(new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ZERO).ddl());
+        TestPostgres.sql(new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ZERO, "").ddl());
         // when each term began, by the database's clock: the new leader sets since once the term row is its own
         TestPostgres.sql("CREATE TABLE IF NOT EXISTS fencing_it_terms (lock_key bigint, term bigint, began timestamptz)");
         TestPostgres.sql("CREATE OR REPLACE FUNCTION fencing_it_log_term() RETURNS trigger LANGUAGE plpgsql AS"

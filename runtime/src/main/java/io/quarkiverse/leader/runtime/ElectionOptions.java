@@ -45,10 +45,19 @@ public record ElectionOptions(PgConnectOptions connectOptions, long lock, String
     String sessionSettingsSql() {
         return "SET lock_timeout = '" + poll.toMillis() + "ms'; "
                 + "SET statement_timeout = 0; "
+                + "SET standard_conforming_strings = on; "
                 + "SET tcp_keepalives_idle = " + keepaliveIdleSeconds() + "; "
                 + "SET tcp_keepalives_interval = 1; "
                 + "SET tcp_keepalives_count = 3; "
                 + "SET tcp_user_timeout = " + tcpUserTimeoutMillis();
+    }
+
+    /**
+     * One round trip that makes the holder of the lock the leader: the next term, then LISTEN on every channel, in one
+     * implicit transaction.
+     */
+    String leadSql() {
+        return terms.nextTermSql(lock, instanceId) + "; " + listenSql();
     }
 
     /** LISTEN on every channel; a plain round trip when there is none, to confirm the session all the same. */

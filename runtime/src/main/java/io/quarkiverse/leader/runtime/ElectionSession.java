@@ -20,7 +20,6 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.pgclient.PgNotification;
 import io.vertx.sqlclient.Row;
-import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -44,6 +43,7 @@ public final class ElectionSession {
     private final ElectionListener listener;
     private final PgConnectOptions connectOptions;
     private final long leaseNanos;
+    private final long heartbeatNanos;
 
     // written on the context, also read by isLeader() so that stop() ends leadership the moment it is called
     private volatile boolean running;
@@ -74,6 +74,7 @@ public final class ElectionSession {
         this.options = options;
         this.listener = listener;
         this.leaseNanos = options.lease().toNanos();
+        this.heartbeatNanos = options.heartbeat().toNanos();
         // a server that goes silent mid-statement closes the socket instead of hanging the election
         this.connectOptions = new PgConnectOptions(options.connectOptions())
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
@@ -221,7 +222,7 @@ public final class ElectionSession {
         TermTable terms = options.terms();
         if (!terms.createTable()) {
             return Future.failedFuture(new IllegalStateException("the term table " + terms.qualifiedName()
-                    + " does not exist and quarkus.leader.fencing.create-table is false; create it with: "
+                    + " does not exist and " + terms.createTableProperty() + " is false; create it with: "
                     + terms.ddl()));
         }
         LOG.infof("Creating the term table %s", terms.qualifiedName());
@@ -308,26 +309,25 @@ public final class ElectionSession {
     }
 
     private void lead(PgConnection conn) {
-        // the next term and LISTEN go out together: the server runs LISTEN once the term has begun, and the term's row
-        // lock waits for fenced transactions of the previous term to end
+        // the next term and LISTEN in one simple query: the term's row lock waits for fenced transactions of the
+        // previous term to end, and the LISTEN takes effect with it
         long sent = System.nanoTime();
-        Future<RowSet<Row>> nextTerm = conn.preparedQuery(options.terms().nextTermSql())
-                .execute(Tuple.of(options.lock(), options.instanceId()));
-        Future<RowSet<Row>> listening = conn.query(options.listenSql()).execute();
-        Future.join(nextTerm, listening).onComplete(ar -> {
+        conn.query(options.leadSql()).execute().onComplete(ar -> {
             if (session != conn) {
                 return;
             }
-            if (nextTerm.failed()) { // the LISTEN, if it ran, ends with the session
-                sessionLost(conn, "cannot begin a term in " + options.terms().qualifiedName() + ": "
-                        + describe(nextTerm.cause()));
-            } else if (listening.failed()) {
-                sessionLost(conn, describe(listening.cause()));
-            } else if (System.nanoTime() - (sent + leaseNanos) >= 0) {
-                // fenced transactions held the term up for longer than a lease: confirm the session afresh
-                confirmThenLead(conn, nextTerm.result().iterator().next().getLong(0));
+            if (ar.failed()) {
+                sessionLost(conn, "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
+                        + describe(ar.cause()));
+                return;
+            }
+            long newTerm = ar.result().iterator().next().getLong(0);
+            if (System.nanoTime() - (sent + leaseNanos - heartbeatNanos) >= 0) {
+                // fenced transactions held the term up so long that the lease would end before the first heartbeat:
+                // confirm the session afresh
+                confirmThenLead(conn, newTerm);
             } else {
-                becomeLeader(conn, nextTerm.result().iterator().next().getLong(0), sent);
+                becomeLeader(conn, newTerm, sent);
             }
         });
     }
@@ -340,8 +340,8 @@ public final class ElectionSession {
             }
             if (ar.failed()) {
                 sessionLost(conn, describe(ar.cause()));
-            } else if (System.nanoTime() - (sent + leaseNanos) >= 0) {
-                sessionLost(conn, "the session was not confirmed within the lease of " + options.lease());
+            } else if (System.nanoTime() - (sent + leaseNanos - heartbeatNanos) >= 0) {
+                sessionLost(conn, "the session was not confirmed well within the lease of " + options.lease());
             } else {
                 becomeLeader(conn, newTerm, sent);
             }

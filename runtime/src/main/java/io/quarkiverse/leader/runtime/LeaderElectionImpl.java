@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 
 import jakarta.enterprise.event.Event;
@@ -76,7 +77,8 @@ public class LeaderElectionImpl implements LeaderElection {
         this.instanceId = instanceId;
         this.lock = lock;
         ElectionConfig.Fencing fencing = config.fencing();
-        this.terms = new TermTable(fencing.schema(), fencing.table(), fencing.createTable(), fencing.idleTimeout());
+        this.terms = new TermTable(fencing.schema(), fencing.table(), fencing.createTable(), fencing.idleTimeout(),
+                property(name, "fencing.create-table"));
     }
 
     void start(Config mpConfig) {
@@ -100,6 +102,11 @@ public class LeaderElectionImpl implements LeaderElection {
             eviction.start();
             LOG.infof("Followers end the session of a leader silent for more than %s (%s)", options.evictionThreshold(),
                     property(name, "evict-hung-leader"));
+        }
+        if (config.fencing().idleTimeout().compareTo(config.poll()) >= 0) {
+            LOG.warnf("%s (%s) is not shorter than %s (%s): a new leader's term may time out waiting for an idle"
+                    + " fenced transaction of the previous term, and the takeover is retried", property(name,
+                            "fencing.idle-timeout"), config.fencing().idleTimeout(), property(name, "poll"), config.poll());
         }
         LOG.infof("Instance %s joins %s for lock %d (%s acquisition, lease %s, heartbeat %s); a silent leader"
                 + " steps down after %s, PostgreSQL releases its lock no earlier than %s after its last contact",
@@ -156,10 +163,12 @@ public class LeaderElectionImpl implements LeaderElection {
                         : pool().preparedQuery(terms.currentTermSql()).execute(Tuple.of(lock)).map(rows -> {
                             for (Row row : rows) {
                                 String leader = row.getString("instance_id");
-                                // a holder that has not begun its term yet (a takeover under way) does not lead yet
-                                if (applicationName(leader).equals(holder.get().applicationName())) {
-                                    return Optional.of(new LeaderInfo(leader, row.getLong("term"),
-                                            row.getOffsetDateTime("since").toInstant()));
+                                Instant since = row.getOffsetDateTime("since").toInstant();
+                                // a holder that has not begun its term in this session yet (a takeover under way, or
+                                // the same instance back on a new session) does not lead yet
+                                if (applicationName(leader).equals(holder.get().applicationName())
+                                        && !since.isBefore(holder.get().backendStart())) {
+                                    return Optional.of(new LeaderInfo(leader, row.getLong("term"), since));
                                 }
                             }
                             return Optional.<LeaderInfo> empty();
@@ -175,31 +184,61 @@ public class LeaderElectionImpl implements LeaderElection {
 
     @Override
     public <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work) {
-        ElectionSession current = election;
-        if (current == null || !current.isLeader()) {
-            return Uni.createFrom().failure(new FencedException("Instance " + instanceId + " does not lead lock " + lock
-                    + ": fenced transactions run on the leader only"));
+        // decided on each subscription: a retry, or a Uni subscribed later, sees leadership as it is then
+        return Uni.createFrom().deferred(() -> {
+            ElectionSession current = election;
+            if (current == null || !current.isLeader()) {
+                return Uni.createFrom().failure(new FencedException("Instance " + instanceId + " does not lead lock "
+                        + lock + ": fenced transactions run on the leader only"));
+            }
+            long term = current.term();
+            AtomicBoolean committing = new AtomicBoolean();
+            return mutinyPool().withTransaction(conn -> conn.query(terms.fenceSql(lock)).execute()
+                    .chain(rows -> {
+                        Long held = null;
+                        for (io.vertx.mutiny.sqlclient.Row row : rows.next()) {
+                            held = row.getLong(0);
+                        }
+                        if (held == null || held != term) {
+                            return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
+                                    + " is over (the term table " + terms.qualifiedName() + " has " + held + ")"));
+                        }
+                        return work.apply(conn);
+                    })
+                    // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back
+                    .call(() -> {
+                        if (!leads(current, term)) {
+                            return Uni.createFrom().failure(new FencedException("Instance " + instanceId
+                                    + " stopped leading lock " + lock + " (term " + term
+                                    + ") before its fenced transaction could commit"));
+                        }
+                        committing.set(true);
+                        return Uni.createFrom().voidItem();
+                    }))
+                    // a failure before COMMIT was sent did not commit: if the term is over by now, say so; a failure
+                    // of COMMIT itself leaves the outcome unknown, as for any transaction, and is passed on as it is
+                    .onFailure(e -> !(e instanceof FencedException) && !committing.get())
+                    .recoverWithUni(e -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom()
+                            .<T> failure(ended ? new FencedException("Term " + term + " of lock " + lock
+                                    + " ended while a fenced transaction ran, which did not commit: " + e.getMessage(), e)
+                                    : e)));
+        });
+    }
+
+    /** Whether this instance's term is over, as it knows or, failing that, as the term table says. */
+    private Uni<Boolean> termEnded(ElectionSession current, long term) {
+        if (!leads(current, term)) {
+            return Uni.createFrom().item(true);
         }
-        long term = current.term();
-        return mutinyPool().withTransaction(conn -> conn.query(terms.fenceSql(lock)).execute()
-                .chain(rows -> {
-                    Long held = null;
-                    for (io.vertx.mutiny.sqlclient.Row row : rows.next()) {
-                        held = row.getLong(0);
+        // its lease may not have run out yet here, while PostgreSQL has moved on (a paused process that resumes)
+        return mutinyPool().preparedQuery(terms.currentTermSql()).execute(io.vertx.mutiny.sqlclient.Tuple.of(lock))
+                .map(rows -> {
+                    for (io.vertx.mutiny.sqlclient.Row row : rows) {
+                        return row.getLong("term") != term;
                     }
-                    if (held == null || held != term) {
-                        return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
-                                + " is over (the term table " + terms.qualifiedName() + " has " + held + ")"));
-                    }
-                    return work.apply(conn);
+                    return true;
                 })
-                // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back
-                .call(() -> leads(current, term) ? Uni.createFrom().voidItem()
-                        : Uni.createFrom().failure(new FencedException("Instance " + instanceId + " stopped leading lock "
-                                + lock + " (term " + term + ") before its fenced transaction could commit"))))
-                .onFailure(e -> !(e instanceof FencedException) && !leads(current, term))
-                .transform(e -> new FencedException("Term " + term + " of lock " + lock
-                        + " ended while a fenced transaction ran, which did not commit: " + e.getMessage(), e));
+                .onFailure().recoverWithItem(() -> !leads(current, term));
     }
 
     private static boolean leads(ElectionSession election, long term) {

@@ -11,8 +11,10 @@ import java.util.Optional;
  * @param table the table name
  * @param createTable whether the election creates the table when it is missing
  * @param idleTimeout how long a fenced transaction may sit idle before PostgreSQL ends it
+ * @param createTableProperty the setting that switches creation off, named in the error when the table is missing
  */
-public record TermTable(Optional<String> schema, String table, boolean createTable, Duration idleTimeout) {
+public record TermTable(Optional<String> schema, String table, boolean createTable, Duration idleTimeout,
+        String createTableProperty) {
 
     public static final String DEFAULT_TABLE = "quarkus_leader_term";
 
@@ -33,12 +35,14 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
     }
 
     /**
-     * Begins the next term of lock $1 for instance $2. The row lock it takes waits for fenced transactions of the
-     * previous term; {@code since} is read once that wait is over.
+     * Begins the next term of {@code lock} for {@code instanceId}, as literals so that it can share one simple query with
+     * LISTEN (the session sets {@code standard_conforming_strings}). The row lock it takes waits for fenced
+     * transactions of the previous term; {@code since} is read once that wait is over.
      */
-    String nextTermSql() {
+    String nextTermSql(long lock, String instanceId) {
         return "INSERT INTO " + qualifiedName() + " AS t (lock_key, term, instance_id, since)"
-                + " VALUES ($1, 1, $2, clock_timestamp()) ON CONFLICT (lock_key) DO UPDATE"
+                + " VALUES (" + lock + ", 1, '" + instanceId.replace("'", "''") + "', clock_timestamp())"
+                + " ON CONFLICT (lock_key) DO UPDATE"
                 + " SET term = t.term + 1, instance_id = excluded.instance_id, since = clock_timestamp()"
                 + " RETURNING term";
     }

@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime.health;
 
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.function.BiConsumer;
@@ -26,6 +27,8 @@ import io.smallrye.mutiny.Uni;
 @ApplicationScoped
 public class LeaderHealthCheck implements AsyncHealthCheck {
 
+    private static final Duration LEADER_QUERY_TIMEOUT = Duration.ofSeconds(2);
+
     @Inject
     LeaderElections elections;
 
@@ -49,13 +52,16 @@ public class LeaderHealthCheck implements AsyncHealthCheck {
                 data.accept("role", "disconnected");
             } else {
                 data.accept("role", election.isLeader() ? "leader" : "follower");
+                // bounded: a pool saturated by the application must not hang the probe
                 checks.add(election.currentLeader()
+                        .ifNoItem().after(LEADER_QUERY_TIMEOUT).fail()
                         .invoke(leader -> leader.ifPresentOrElse(l -> {
                             data.accept("leader", l.instanceId());
                             data.accept("term", Long.toString(l.term()));
                             data.accept("since", l.since().toString());
                         }, () -> data.accept("leader", "none")))
-                        .onFailure().invoke(e -> data.accept("leader", "unknown: " + e.getMessage()))
+                        .onFailure().invoke(e -> data.accept("leader", "unknown: "
+                                + (e.getMessage() != null ? e.getMessage() : e.getClass().getSimpleName())))
                         .onFailure().recoverWithNull()
                         .replaceWithVoid());
             }
