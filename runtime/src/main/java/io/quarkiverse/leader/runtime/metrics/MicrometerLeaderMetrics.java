@@ -26,6 +26,8 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
 
     private final MeterRegistry registry;
     private final Map<String, AtomicInteger> elected = new ConcurrentHashMap<>();
+    private final Map<String, Map<String, Counter>> received = new ConcurrentHashMap<>();
+    private final Map<String, Timer[]> handled = new ConcurrentHashMap<>();
 
     @Inject
     public MicrometerLeaderMetrics(MeterRegistry registry) {
@@ -55,14 +57,32 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
 
     @Override
     public void received(String election, String channel) {
-        Counter.builder("leader.notifications.received").description("Notifications that reached the leader")
-                .tags("election", election, "channel", channel).register(registry).increment();
+        // looked up without a builder: this runs for every notification
+        Map<String, Counter> counters = received.get(election);
+        if (counters == null) {
+            counters = received.computeIfAbsent(election, e -> new ConcurrentHashMap<>());
+        }
+        Counter counter = counters.get(channel);
+        if (counter == null) {
+            counter = counters.computeIfAbsent(channel, c -> Counter.builder("leader.notifications.received")
+                    .description("Notifications that reached the leader")
+                    .tags("election", election, "channel", c).register(registry));
+        }
+        counter.increment();
     }
 
     @Override
     public void handled(String election, String channel, String method, long nanos, boolean failed) {
-        Timer.builder("leader.notifications.handled").description("@OnLeaderNotification calls and their duration")
-                .tags("election", election, "channel", channel, "method", method, "outcome", failed ? "failure" : "success")
-                .register(registry).record(nanos, TimeUnit.NANOSECONDS);
+        Timer[] timers = handled.get(method); // a method has one election and one channel: its own timers
+        if (timers == null) {
+            timers = handled.computeIfAbsent(method, m -> new Timer[] { handledTimer(election, channel, m, "success"),
+                    handledTimer(election, channel, m, "failure") });
+        }
+        timers[failed ? 1 : 0].record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    private Timer handledTimer(String election, String channel, String method, String outcome) {
+        return Timer.builder("leader.notifications.handled").description("@OnLeaderNotification calls and their duration")
+                .tags("election", election, "channel", channel, "method", method, "outcome", outcome).register(registry);
     }
 }
