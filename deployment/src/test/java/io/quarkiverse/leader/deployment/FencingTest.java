@@ -85,10 +85,7 @@ class FencingTest {
     void theNextTermWaitsForARunningFencedTransaction() throws Exception {
         long term = leadingTerm();
         CompletableFuture<Void> gate = new CompletableFuture<>();
-        CompletionStage<Long> fenced = election.fenced(conn -> write(conn, term, "held")
-                .chain(() -> Uni.createFrom().completionStage(gate))
-                .chain(() -> write(conn, term, "held"))).subscribeAsCompletionStage();
-        awaitFencedTransactionIdle();
+        CompletionStage<Long> fenced = startHeldTransaction(term, "held", gate);
 
         // deposed while the transaction runs: the session comes back at once and takes the lock again, but its next
         // term cannot begin until the transaction holding the term row has ended
@@ -109,10 +106,7 @@ class FencingTest {
     void aHungFencedTransactionHoldsUpTheNextTermNoLongerThanTheIdleTimeout() throws Exception {
         long term = leadingTerm();
         CompletableFuture<Void> gate = new CompletableFuture<>();
-        CompletionStage<Long> fenced = election.fenced(conn -> write(conn, term, "hung")
-                .chain(() -> Uni.createFrom().completionStage(gate))
-                .chain(() -> write(conn, term, "hung"))).subscribeAsCompletionStage();
-        awaitFencedTransactionIdle();
+        CompletionStage<Long> fenced = startHeldTransaction(term, "hung", gate);
 
         long deposed = System.nanoTime();
         TestPostgres.terminateElectionSessions(INSTANCE);
@@ -148,6 +142,15 @@ class FencingTest {
     private long written(String marker) {
         return TestPostgres.sql("SELECT count(*) FROM fencing_test_writes WHERE marker = $1", marker + "@" + election.lock())
                 .get(0).getLong(0);
+    }
+
+    /** A fenced transaction that writes, waits for {@code gate}, writes again; returns once it waits between the two. */
+    private CompletionStage<Long> startHeldTransaction(long term, String marker, CompletableFuture<Void> gate) {
+        CompletionStage<Long> fenced = election.fenced(conn -> write(conn, term, marker)
+                .chain(() -> Uni.createFrom().completionStage(gate))
+                .chain(() -> write(conn, term, marker))).subscribeAsCompletionStage();
+        awaitFencedTransactionIdle();
+        return fenced;
     }
 
     private static void awaitFencedTransactionIdle() {

@@ -256,6 +256,11 @@ public class LeaderElectionImpl implements LeaderElection {
         return methods.channels();
     }
 
+    /** This instance's part in the election: {@code leader}, {@code follower}, {@code disconnected}, {@code disabled}. */
+    public String role() {
+        return !enabled() ? "disabled" : !reachesPostgres() ? "disconnected" : isLeader() ? "leader" : "follower";
+    }
+
     public boolean enabled() {
         return config.enabled();
     }

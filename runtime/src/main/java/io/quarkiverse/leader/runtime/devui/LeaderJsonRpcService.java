@@ -41,15 +41,13 @@ public class LeaderJsonRpcService {
     }
 
     private Uni<ElectionView> view(LeaderElectionImpl election) {
-        String role = !election.enabled() ? "disabled"
-                : !election.reachesPostgres() ? "disconnected" : election.isLeader() ? "leader" : "follower";
         List<MethodView> bound = methods.forElection(election.name()).all().stream()
                 .map(m -> new MethodView(m.channel, m.description, m.ordered, m.executionModel.name().toLowerCase()))
                 .toList();
         return election.currentLeader()
                 .onFailure().recoverWithItem(Optional.<LeaderInfo> empty())
                 .map(leader -> new ElectionView(election.name(), election.instanceId(), Long.toString(election.lock()),
-                        role, leader.map(LeaderInfo::instanceId).orElse("none"),
+                        election.role(), leader.map(LeaderInfo::instanceId).orElse("none"),
                         leader.map(l -> Long.toString(l.term())).orElse(""),
                         leader.map(l -> l.since().toString()).orElse(""), bound));
     }

@@ -45,13 +45,11 @@ public class LeaderHealthCheck implements AsyncHealthCheck {
             };
             data.accept("instance", election.instanceId());
             data.accept("lock", Long.toString(election.lock()));
-            if (!election.enabled()) {
-                data.accept("role", "disabled");
-            } else if (!election.reachesPostgres()) {
+            String role = election.role();
+            data.accept("role", role);
+            if (role.equals("disconnected")) {
                 response.down();
-                data.accept("role", "disconnected");
-            } else {
-                data.accept("role", election.isLeader() ? "leader" : "follower");
+            } else if (!role.equals("disabled")) {
                 // bounded: a pool saturated by the application must not hang the probe
                 checks.add(election.currentLeader()
                         .ifNoItem().after(LEADER_QUERY_TIMEOUT).fail()
