@@ -44,6 +44,8 @@ public final class ElectionSession {
     private final PgConnectOptions connectOptions;
     private final long leaseNanos;
     private final long heartbeatNanos;
+    private final String leadSql;
+    private final String releaseSql;
 
     // written on the context, also read by isLeader() so that stop() ends leadership the moment it is called
     private volatile boolean running;
@@ -75,6 +77,9 @@ public final class ElectionSession {
         this.listener = listener;
         this.leaseNanos = options.lease().toNanos();
         this.heartbeatNanos = options.heartbeat().toNanos();
+        // built now, not on the handover path, where a cold string concatenation costs milliseconds
+        this.leadSql = options.leadSql();
+        this.releaseSql = "UNLISTEN *; SELECT pg_advisory_unlock(" + options.lock() + ")";
         // a server that goes silent mid-statement closes the socket instead of hanging the election
         this.connectOptions = new PgConnectOptions(options.connectOptions())
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
@@ -149,7 +154,7 @@ public final class ElectionSession {
                 }
                 detach();
                 // one round trip: the lock is free the moment this returns
-                Future<Void> released = conn.query("UNLISTEN *; SELECT pg_advisory_unlock(" + options.lock() + ")")
+                Future<Void> released = conn.query(releaseSql)
                         .execute().mapEmpty();
                 LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(),
                         options.lock(), term); // while the unlock is on its way
@@ -312,7 +317,7 @@ public final class ElectionSession {
         // the next term and LISTEN in one simple query: the term's row lock waits for fenced transactions of the
         // previous term to end, and the LISTEN takes effect with it
         long sent = System.nanoTime();
-        conn.query(options.leadSql()).execute().onComplete(ar -> {
+        conn.query(leadSql).execute().onComplete(ar -> {
             if (session != conn) {
                 return;
             }
@@ -353,12 +358,13 @@ public final class ElectionSession {
         term = newTerm;
         leaseDeadline = confirmed + leaseNanos;
         leading = true;
+        Instant since = Instant.now(); // leadership took effect here; the log line and timers come after
         lastAcquireTime = Duration.ofNanos(System.nanoTime() - sessionOpenedAt);
         armLeaseTimer(conn);
         heartbeatTimer = vertx.setPeriodic(options.heartbeat().toMillis(), id -> heartbeat(conn));
         LOG.infof("Instance %s is now the leader of lock %d in term %d, listening on %s", options.instanceId(),
                 options.lock(), newTerm, options.channels());
-        listener.leadershipChanged(true, newTerm, Instant.now());
+        listener.leadershipChanged(true, newTerm, since);
     }
 
     private void heartbeat(PgConnection conn) {

@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.ArrayList;
 import java.util.Collection;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -93,7 +94,10 @@ public class LeaderElections {
      */
     synchronized Future<Void> leave() {
         if (left == null) {
-            List<Future<Void>> departures = elections.values().stream().map(LeaderElectionImpl::leave).toList();
+            List<Future<Void>> departures = new ArrayList<>(elections.size());
+            for (LeaderElectionImpl election : elections.values()) {
+                departures.add(election.leave()); // a plain loop: no stream classes to load on the handover path
+            }
             left = Future.join(departures).mapEmpty();
         }
         return left;
