@@ -15,7 +15,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
 import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
-import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Vertx;
@@ -27,21 +26,24 @@ import io.vertx.core.Vertx;
 class TwoElectionsTest {
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TestElections.class, TestElections.RecordingListener.class)
-            .overrideConfigKey("quarkus.leader.enabled", "false");
+    static final QuarkusUnitTest TEST = TestElections.sessionTest();
 
     @Inject
     Vertx vertx;
 
     @ParameterizedTest
-    @ValueSource(strings = { "WAIT", "POLL" }) // names: the enum itself lives in another class loader here
+    // names: the enum itself lives in another class loader here; WAIT_BOUNDED waits with lock_timeout, as on older servers
+    @ValueSource(strings = { "WAIT", "WAIT_BOUNDED", "POLL" })
     void oneLeadsAndTheOtherTakesOver(String strategy) {
-        AcquireStrategy acquire = AcquireStrategy.valueOf(strategy);
+        AcquireStrategy acquire = strategy.equals("POLL") ? AcquireStrategy.POLL : AcquireStrategy.WAIT;
+        boolean unbounded = !strategy.equals("WAIT_BOUNDED");
         long lock = TestPostgres.uniqueLock();
         RecordingListener a = new RecordingListener();
         RecordingListener b = new RecordingListener();
-        ElectionSession first = new ElectionSession(vertx, TestElections.options("first", lock, acquire, List.of()), a);
-        ElectionSession second = new ElectionSession(vertx, TestElections.options("second", lock, acquire, List.of()), b);
+        ElectionSession first = new ElectionSession(vertx,
+                TestElections.options("first", lock, acquire, List.of(), unbounded), a);
+        ElectionSession second = new ElectionSession(vertx,
+                TestElections.options("second", lock, acquire, List.of(), unbounded), b);
         try {
             TestPostgres.await(first.start());
             await().atMost(Duration.ofSeconds(10)).until(first::isLeader);
