@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.it;
 
+import java.time.Duration;
 import java.util.Map;
 
 import jakarta.inject.Inject;
@@ -25,14 +26,21 @@ public class BenchmarkResource {
     @Inject
     BenchmarkProbe probe;
 
-    /** Sends {@code count} notifications of about {@code size} bytes, at most {@code concurrency} in flight. */
+    /**
+     * Sends {@code count} notifications of about {@code size} bytes, at most {@code concurrency} in flight; with
+     * {@code rate} above 0, one every 1/{@code rate} s (a paced load, for latency), otherwise as fast as they go.
+     */
     @POST
     @Path("send")
     public Uni<Map<String, Object>> send(@QueryParam("count") int count, @QueryParam("size") @DefaultValue("64") int size,
-            @QueryParam("concurrency") @DefaultValue("1") int concurrency) {
+            @QueryParam("concurrency") @DefaultValue("1") int concurrency, @QueryParam("rate") @DefaultValue("0") int rate) {
         String padding = "x".repeat(Math.max(0, size - 48));
         long started = System.nanoTime();
-        return Multi.createFrom().range(0, count)
+        Multi<Long> sequence = rate > 0
+                ? Multi.createFrom().ticks().every(Duration.ofNanos(1_000_000_000L / rate)).onOverflow().buffer(count)
+                        .select().first(count)
+                : Multi.createFrom().range(0, count).onItem().transform(Integer::longValue);
+        return sequence
                 .onItem().transformToUni(i -> election.notify("bench",
                         "{\"sentMicros\":" + BenchmarkProbe.nowMicros() + ",\"seq\":" + i + ",\"pad\":\"" + padding + "\"}"))
                 .merge(concurrency)

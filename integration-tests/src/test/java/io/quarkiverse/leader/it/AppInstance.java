@@ -99,8 +99,24 @@ public final class AppInstance implements AutoCloseable {
         return startupMillis;
     }
 
-    /** Heap in use, in bytes, as the application's own metrics report it. */
+    /**
+     * Heap in use, in bytes, as the application's own metrics report it, just after a full collection: what is live,
+     * not what happens not to have been collected yet.
+     */
     public long heapUsedBytes() {
+        Path jcmd = Path.of(ProcessHandle.current().info().command().orElse("java")).resolveSibling("jcmd");
+        try {
+            Process gc = new ProcessBuilder(jcmd.toString(), Long.toString(process.pid()), "GC.run")
+                    .redirectErrorStream(true).redirectOutput(ProcessBuilder.Redirect.DISCARD).start();
+            if (!gc.waitFor(30, TimeUnit.SECONDS) || gc.exitValue() != 0) {
+                throw new IllegalStateException("jcmd " + process.pid() + " GC.run failed");
+            }
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
         String metrics = http().port(port).get("/q/metrics").then().statusCode(200).extract().asString();
         return metrics.lines().filter(l -> l.startsWith("jvm_memory_used_bytes{area=\"heap\""))
                 .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();

@@ -50,6 +50,8 @@ class BenchIT {
 
     static final int TRIALS = Integer.getInteger("bench.trials", 12);
     static final int LATENCY_MESSAGES = Integer.getInteger("bench.latency-messages", 10_000);
+    // latency under a steady load, not at saturation (the throughput runs measure that): a paced sender
+    static final int LATENCY_RATE = Integer.getInteger("bench.latency-rate", 1_000);
     static final int THROUGHPUT_MESSAGES = Integer.getInteger("bench.throughput-messages", 40_000);
     static final int CONCURRENCY = 64;
     // the extension's defaults, not the sample's tighter timings
@@ -204,13 +206,13 @@ class BenchIT {
             BufferedReader bareOut = new BufferedReader(new InputStreamReader(bare.getInputStream()));
             PrintWriter bareIn = new PrintWriter(bare.getOutputStream(), true);
             awaitLine(bareOut, "listening");
-            send(follower, LATENCY_MESSAGES, 64, 1);
-            send(follower, LATENCY_MESSAGES, 4096, 1);
+            send(follower, LATENCY_MESSAGES, 64, 1, LATENCY_RATE);
+            send(follower, LATENCY_MESSAGES, 4096, 1, LATENCY_RATE);
             for (int size : new int[] { 64, 4096 }) {
                 reset(leader);
                 bareIn.println("reset");
                 awaitLine(bareOut, "reset");
-                send(follower, LATENCY_MESSAGES, size, 1);
+                send(follower, LATENCY_MESSAGES, size, 1, LATENCY_RATE);
                 Map<String, Object> stats = awaitReceived(leader, LATENCY_MESSAGES);
                 Map<String, Object> ms = new LinkedHashMap<>();
                 ms.put("p50", micros(stats, "p50Micros"));
@@ -534,6 +536,7 @@ class BenchIT {
         environment.put("java", System.getProperty("java.version"));
         environment.put("postgresql", TestPostgres.sql("SHOW server_version").get(0).getString(0));
         environment.put("trials", TRIALS);
+        environment.put("latency_rate_per_s", LATENCY_RATE);
         results.put("environment", environment);
         Path out = Path.of("target", "bench", "results.json");
         Files.createDirectories(out.getParent());
@@ -562,8 +565,14 @@ class BenchIT {
     }
 
     private static void send(AppInstance sender, int count, int size, int concurrency) {
+        send(sender, count, size, concurrency, 0);
+    }
+
+    /** With {@code rate} above 0, paced at that many notifications per second; otherwise as fast as they go. */
+    private static void send(AppInstance sender, int count, int size, int concurrency, int rate) {
         given().port(sender.port()).queryParam("count", count).queryParam("size", size)
-                .queryParam("concurrency", concurrency).post("/bench/send").then().statusCode(200);
+                .queryParam("concurrency", concurrency).queryParam("rate", rate).post("/bench/send").then()
+                .statusCode(200);
     }
 
     private static void reset(AppInstance leader) {
