@@ -59,9 +59,12 @@ public interface LeaderElection {
      * @return the item of {@code work}, once committed. Leadership is checked on each subscription. It fails with
      *         {@link FencedException}, and nothing is committed, when this instance does not lead, when its term was
      *         over before the transaction began, when its leadership ended before the commit, or when the transaction
-     *         failed before the commit and this instance's term has ended by then (the failure is the cause). Other
-     *         failures of {@code work} are passed on as they are; so is a failure of the COMMIT itself, whose outcome
-     *         is unknown as for any transaction (if it committed, it did so before the next term began).
+     *         failed before the commit and this instance's term has ended by then (the failure is the cause). When
+     *         the COMMIT itself fails (the connection lost on the way), PostgreSQL is asked by the transaction's id
+     *         whether it committed: if so, the item is returned; if not, it fails as a failure before the commit
+     *         does. Other failures of {@code work} are passed on as they are, and so is a failed COMMIT whose outcome
+     *         PostgreSQL cannot tell (the server unreachable; if it committed, it did so before the next term
+     *         began).
      */
     <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work);
 

@@ -121,6 +121,32 @@ class FencingTest {
         assertThat(written("hung")).isZero();
     }
 
+    @Test
+    void aCommitLostWithItsConnectionIsLookedUp() throws Exception {
+        long term = leadingTerm();
+        CompletableFuture<Void> gate = new CompletableFuture<>();
+        CompletionStage<Long> fenced = election.fenced(conn -> write(conn, term, "lost commit")
+                .chain(() -> Uni.createFrom().completionStage(gate))
+                .replaceWith(term)).subscribeAsCompletionStage();
+        awaitFencedTransactionIdle();
+
+        // the transaction's session ends and the next term begins in the table while this instance still leads in its
+        // own view: the work finishes, the check before COMMIT passes, and COMMIT meets a closed connection
+        TestPostgres.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle in transaction'"
+                + " AND query LIKE 'INSERT INTO fencing_test_writes%'");
+        TestPostgres.sql("UPDATE quarkus_leader_term SET term = term + 1 WHERE lock_key = $1", election.lock());
+        gate.complete(null);
+
+        // PostgreSQL tells by the transaction's id that it did not commit, and the term is over
+        assertThatThrownBy(() -> fenced.toCompletableFuture().get(10, TimeUnit.SECONDS))
+                .isInstanceOf(ExecutionException.class).cause()
+                .isInstanceOf(FencedException.class).hasMessageContaining("did not commit");
+        assertThat(written("lost commit")).isZero();
+
+        TestPostgres.terminateElectionSessions(INSTANCE); // rejoin in a term of its own again
+        await().atMost(Duration.ofSeconds(15)).until(() -> election.term().orElse(0) > term + 1);
+    }
+
     private long leadingTerm() {
         await().atMost(Duration.ofSeconds(15)).until(election::isLeader);
         long term = election.term().orElseThrow();

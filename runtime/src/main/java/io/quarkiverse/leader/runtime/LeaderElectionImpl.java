@@ -11,6 +11,8 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicLong;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 
 import jakarta.enterprise.event.Event;
@@ -193,11 +195,14 @@ public class LeaderElectionImpl implements LeaderElection {
             }
             long term = current.term();
             AtomicBoolean committing = new AtomicBoolean();
+            AtomicLong transactionId = new AtomicLong();
+            AtomicReference<T> outcome = new AtomicReference<>();
             return mutinyPool().withTransaction(conn -> conn.query(terms.fenceSql(lock)).execute()
                     .chain(rows -> {
                         Long held = null;
                         for (io.vertx.mutiny.sqlclient.Row row : rows.next()) {
                             held = row.getLong(0);
+                            transactionId.set(row.getLong(1));
                         }
                         if (held == null || held != term) {
                             return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
@@ -206,23 +211,47 @@ public class LeaderElectionImpl implements LeaderElection {
                         return work.apply(conn);
                     })
                     // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back
-                    .call(() -> {
+                    .call(item -> {
                         if (!leads(current, term)) {
                             return Uni.createFrom().failure(new FencedException("Instance " + instanceId
                                     + " stopped leading lock " + lock + " (term " + term
                                     + ") before its fenced transaction could commit"));
                         }
+                        outcome.set(item);
                         committing.set(true);
                         return Uni.createFrom().voidItem();
                     }))
-                    // a failure before COMMIT was sent did not commit: if the term is over by now, say so; a failure
-                    // of COMMIT itself leaves the outcome unknown, as for any transaction, and is passed on as it is
-                    .onFailure(e -> !(e instanceof FencedException) && !committing.get())
-                    .recoverWithUni(e -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom()
-                            .<T> failure(ended ? new FencedException("Term " + term + " of lock " + lock
-                                    + " ended while a fenced transaction ran, which did not commit: " + e.getMessage(), e)
-                                    : e)));
+                    .onFailure(e -> !(e instanceof FencedException))
+                    .recoverWithUni(e -> afterFailure(e, committing.get(), transactionId.get(), outcome.get(), current, term));
         });
+    }
+
+    /**
+     * What a fenced transaction that failed comes to. A failure before COMMIT was sent did not commit. A failed COMMIT
+     * (the connection lost on the way) is looked up by the transaction's id: if it committed, the work's result stands.
+     * One that did not commit in a term that is over by now is a {@link FencedException}; when PostgreSQL cannot tell,
+     * the failure is passed on as it is.
+     */
+    private <T> Uni<T> afterFailure(Throwable failure, boolean committing, long transactionId, T result,
+            ElectionSession current, long term) {
+        Uni<String> status = committing ? transactionStatus(transactionId) : Uni.createFrom().item("aborted");
+        return status.onItem().transformToUni(s -> switch (s) {
+            case "committed" -> Uni.createFrom().item(result);
+            case "aborted" -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom().failure(ended
+                    ? new FencedException("Term " + term + " of lock " + lock + " ended while a fenced transaction ran,"
+                            + " which did not commit: " + failure.getMessage(), failure)
+                    : failure));
+            default -> Uni.createFrom().failure(failure);
+        });
+    }
+
+    /** committed, aborted, in progress, or unknown when the server cannot be asked. */
+    private Uni<String> transactionStatus(long transactionId) {
+        return mutinyPool().preparedQuery(terms.transactionStatusSql())
+                .execute(io.vertx.mutiny.sqlclient.Tuple.of(transactionId))
+                .map(rows -> rows.iterator().next().getString(0))
+                .onItem().ifNull().continueWith("unknown")
+                .onFailure().recoverWithItem("unknown");
     }
 
     /** Whether this instance's term is over, as it knows or, failing that, as the term table says. */

@@ -47,10 +47,18 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
                 + " RETURNING term";
     }
 
-    /** Opens a fenced transaction: bounds its idle time and holds the term row of {@code lock} until it ends. */
+    /**
+     * Opens a fenced transaction: bounds its idle time, holds the term row of {@code lock} until it ends, and reads the
+     * transaction's id, by which the outcome of a COMMIT whose answer was lost can be looked up.
+     */
     String fenceSql(long lock) {
         return "SET LOCAL idle_in_transaction_session_timeout = '" + Math.max(1, idleTimeout.toMillis()) + "ms'; "
-                + "SELECT term FROM " + qualifiedName() + " WHERE lock_key = " + lock + " FOR SHARE";
+                + "SELECT term, txid_current() FROM " + qualifiedName() + " WHERE lock_key = " + lock + " FOR SHARE";
+    }
+
+    /** What became of transaction $1: committed, aborted, or in progress (the row lock gave it its id already). */
+    String transactionStatusSql() {
+        return "SELECT txid_status($1)";
     }
 
     /** The current term of lock $1, who began it and when. */
