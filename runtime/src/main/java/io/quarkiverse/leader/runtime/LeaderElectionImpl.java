@@ -184,6 +184,13 @@ public class LeaderElectionImpl implements LeaderElection {
         return current != null && current.isLeader() ? OptionalLong.of(current.term()) : OptionalLong.empty();
     }
 
+    /**
+     * Lookups after a failed fenced transaction may first get a pooled connection that died with it (the pool learns
+     * of the close just after the transaction fails): they try again, briefly.
+     */
+    private static final Duration LOOKUP_BACKOFF = Duration.ofMillis(20);
+    private static final int LOOKUP_ATTEMPTS = 3;
+
     @Override
     public <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work) {
         // decided on each subscription: a retry, or a Uni subscribed later, sees leadership as it is then
@@ -235,7 +242,8 @@ public class LeaderElectionImpl implements LeaderElection {
     private <T> Uni<T> afterFailure(Throwable failure, boolean committing, long transactionId, T result,
             ElectionSession current, long term) {
         Uni<String> status = committing ? transactionStatus(transactionId) : Uni.createFrom().item("aborted");
-        return status.onItem().transformToUni(s -> switch (s) {
+        return status.invoke(s -> LOG.debugf("A fenced transaction of lock %d in term %d failed %s (%s): %s", lock, term,
+                committing ? "at COMMIT" : "before COMMIT", failure, s)).onItem().transformToUni(s -> switch (s) {
             case "committed" -> Uni.createFrom().item(result);
             case "aborted" -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom().failure(ended
                     ? new FencedException("Term " + term + " of lock " + lock + " ended while a fenced transaction ran,"
@@ -251,6 +259,7 @@ public class LeaderElectionImpl implements LeaderElection {
                 .execute(io.vertx.mutiny.sqlclient.Tuple.of(transactionId))
                 .map(rows -> rows.iterator().next().getString(0))
                 .onItem().ifNull().continueWith("unknown")
+                .onFailure().retry().withBackOff(LOOKUP_BACKOFF).atMost(LOOKUP_ATTEMPTS)
                 .onFailure().recoverWithItem("unknown");
     }
 
@@ -267,6 +276,8 @@ public class LeaderElectionImpl implements LeaderElection {
                     }
                     return true;
                 })
+                .onFailure().retry().withBackOff(LOOKUP_BACKOFF).atMost(LOOKUP_ATTEMPTS)
+                .onFailure().invoke(e -> LOG.debugf("Could not read the term of lock %d: %s", lock, e))
                 .onFailure().recoverWithItem(() -> !leads(current, term));
     }
 
