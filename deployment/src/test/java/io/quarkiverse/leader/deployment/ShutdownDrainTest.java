@@ -14,6 +14,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
 import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Future;
@@ -26,7 +27,8 @@ import io.vertx.core.Vertx;
 class ShutdownDrainTest {
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = TestElections.sessionTest();
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TestElections.class, TestElections.RecordingListener.class)
+            .overrideConfigKey("quarkus.leader.enabled", "false");
 
     @Inject
     Vertx vertx;

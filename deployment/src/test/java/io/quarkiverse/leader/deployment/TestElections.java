@@ -10,9 +10,7 @@ import io.quarkiverse.leader.runtime.ElectionListener;
 import io.quarkiverse.leader.runtime.ElectionOptions;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.runtime.TermTable;
-import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
-import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnectOptions;
 
@@ -27,24 +25,11 @@ final class TestElections {
     static final TermTable TERMS = new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ofSeconds(1),
             "quarkus.leader.fencing.create-table");
 
-    /** An application whose own election is off, for tests that drive election sessions themselves. */
-    static QuarkusUnitTest sessionTest() {
-        return LeaderUnitTest.create(TestElections.class, RecordingListener.class)
-                .overrideConfigKey("quarkus.leader.enabled", "false");
-    }
-
     static ElectionOptions options(String instanceId, long lock, AcquireStrategy acquire, List<String> channels) {
-        return options(instanceId, lock, acquire, channels, true);
-    }
-
-    /** With {@code waitUnbounded} false, every wait for the lock is bounded by the poll interval, as on older servers. */
-    static ElectionOptions options(String instanceId, long lock, AcquireStrategy acquire, List<String> channels,
-            boolean waitUnbounded) {
         PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())
                 .addProperty("application_name", "leader:" + instanceId);
         return new ElectionOptions(connect, lock, instanceId, channels, acquire, Duration.ofMillis(200),
-                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), TERMS,
-                waitUnbounded);
+                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), TERMS);
     }
 
     /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */

@@ -15,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
 import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Vertx;
@@ -26,24 +27,21 @@ import io.vertx.core.Vertx;
 class TwoElectionsTest {
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = TestElections.sessionTest();
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TestElections.class, TestElections.RecordingListener.class)
+            .overrideConfigKey("quarkus.leader.enabled", "false");
 
     @Inject
     Vertx vertx;
 
     @ParameterizedTest
-    // names: the enum itself lives in another class loader here; WAIT_BOUNDED waits with lock_timeout, as on older servers
-    @ValueSource(strings = { "WAIT", "WAIT_BOUNDED", "POLL" })
+    @ValueSource(strings = { "WAIT", "POLL" }) // names: the enum itself lives in another class loader here
     void oneLeadsAndTheOtherTakesOver(String strategy) {
-        AcquireStrategy acquire = strategy.equals("POLL") ? AcquireStrategy.POLL : AcquireStrategy.WAIT;
-        boolean unbounded = !strategy.equals("WAIT_BOUNDED");
+        AcquireStrategy acquire = AcquireStrategy.valueOf(strategy);
         long lock = TestPostgres.uniqueLock();
         RecordingListener a = new RecordingListener();
         RecordingListener b = new RecordingListener();
-        ElectionSession first = new ElectionSession(vertx,
-                TestElections.options("first", lock, acquire, List.of(), unbounded), a);
-        ElectionSession second = new ElectionSession(vertx,
-                TestElections.options("second", lock, acquire, List.of(), unbounded), b);
+        ElectionSession first = new ElectionSession(vertx, TestElections.options("first", lock, acquire, List.of()), a);
+        ElectionSession second = new ElectionSession(vertx, TestElections.options("second", lock, acquire, List.of()), b);
         try {
             TestPostgres.await(first.start());
             await().atMost(Duration.ofSeconds(10)).until(first::isLeader);

@@ -2,6 +2,7 @@ package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -14,6 +15,7 @@ import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
+import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.pgclient.PgNotification;
@@ -39,11 +41,10 @@ public final class ElectionSession {
     private final Context context;
     private final ElectionOptions options;
     private final ElectionListener listener;
+    private final PgConnectOptions connectOptions;
     private final long leaseNanos;
     private final long heartbeatNanos;
     private final String leadSql;
-    private final String waitSql;
-    private final String waitWithoutTimeoutSql;
     private final String releaseSql;
 
     // written on the context, also read by isLeader() so that stop() ends leadership the moment it is called
@@ -58,7 +59,7 @@ public final class ElectionSession {
     private long heartbeatTimer = -1;
     private long leaseTimer = -1;
     private long pollTimer = -1;
-    private long answerTimer = -1;
+    private long waitTimer = -1;
     private boolean heartbeatInFlight;
 
     // read from any thread by isLeader() and connected()
@@ -68,7 +69,6 @@ public final class ElectionSession {
     private volatile long term;
     private long sessionOpenedAt;
     private volatile long leaseDeadline;
-    private volatile boolean waitUnbounded;
 
     public ElectionSession(Vertx vertx, ElectionOptions options, ElectionListener listener) {
         this.vertx = vertx;
@@ -79,9 +79,11 @@ public final class ElectionSession {
         this.heartbeatNanos = options.heartbeat().toNanos();
         // built now, not on the handover path, where a cold string concatenation costs milliseconds
         this.leadSql = options.leadSql();
-        this.waitSql = options.waitSql(false);
-        this.waitWithoutTimeoutSql = options.waitSql(true);
         this.releaseSql = "UNLISTEN *; SELECT pg_advisory_unlock(" + options.lock() + ")";
+        // a server that goes silent mid-statement closes the socket instead of hanging the election
+        this.connectOptions = new PgConnectOptions(options.connectOptions())
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
 
     /**
@@ -99,14 +101,6 @@ public final class ElectionSession {
     /** The term of this instance's current leadership, or of its last one; 0 before it first leads. */
     public long term() {
         return term;
-    }
-
-    /**
-     * Whether this session's waits for the lock run without a timeout, sending nothing (see
-     * {@link ElectionOptions#waitUnbounded()}); false before the session opens.
-     */
-    public boolean waitsWithoutTimeout() {
-        return waitUnbounded;
     }
 
     /** Whether the election has its session to PostgreSQL now (leading or waiting). */
@@ -195,8 +189,8 @@ public final class ElectionSession {
         if (!running) {
             return Future.failedFuture("election stopped");
         }
-        return PgConnection.connect(vertx, options.connectOptions())
-                .compose(conn -> configureWithin(conn, options.answerTimeout()).transform(ar -> {
+        return PgConnection.connect(vertx, connectOptions)
+                .compose(conn -> configure(conn).transform(ar -> {
                     if (ar.failed()) {
                         return close(conn).transform(ignored -> Future.failedFuture(ar.cause()));
                     }
@@ -205,12 +199,6 @@ public final class ElectionSession {
                     }
                     return Future.succeededFuture(conn);
                 }));
-    }
-
-    /** A server that goes silent while the session is set up closes it, and the next attempt follows. */
-    private Future<PgConnection> configureWithin(PgConnection conn, Duration limit) {
-        long timer = vertx.setTimer(limit.toMillis(), id -> conn.close());
-        return configure(conn).onComplete(ar -> vertx.cancelTimer(timer));
     }
 
     private Future<PgConnection> configure(PgConnection conn) {
@@ -273,15 +261,6 @@ public final class ElectionSession {
         session = conn;
         connected = true;
         sessionOpenedAt = System.nanoTime();
-        // PostgreSQL 14+ notices a dead waiter itself (client_connection_check_interval); keepalive on our socket notices
-        // a silent server: with both, a follower can wait without a timeout and send nothing while it waits
-        waitUnbounded = options.waitUnbounded() && options.acquire() == AcquireStrategy.WAIT
-                && conn.databaseMetadata().majorVersion() >= 14
-                && SessionKeepalive.apply(conn, options.keepaliveIdleSeconds(), ElectionOptions.KEEPALIVE_INTERVAL_SECONDS,
-                        ElectionOptions.KEEPALIVE_COUNT);
-        LOG.debugf("Election session of %s opened; %s", options.instanceId(), waitUnbounded
-                ? "waits for the lock without a timeout, a silent server noticed within " + options.silentServerBound()
-                : "each wait for the lock lasts at most " + options.poll());
         conn.closeHandler(v -> sessionLost(conn, "the connection was closed"));
         conn.exceptionHandler(t -> {
             // pg_terminate_backend, a server shutdown: the server says FATAL before it releases the lock, so stepping
@@ -301,15 +280,15 @@ public final class ElectionSession {
             return;
         }
         if (options.acquire() == AcquireStrategy.WAIT) {
-            if (!waitUnbounded) {
-                // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
-                expectAnswer(conn, options.answerTimeout());
-            }
-            conn.query(waitUnbounded ? waitWithoutTimeoutSql : waitSql).execute().onComplete(ar -> {
+            // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
+            long silence = options.poll().plus(options.lease()).toMillis();
+            waitTimer = vertx.setTimer(silence, id -> sessionLost(conn, "no answer from the server within " + silence + "ms"));
+            conn.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
                 if (session != conn) {
                     return;
                 }
-                answered();
+                vertx.cancelTimer(waitTimer);
+                waitTimer = -1;
                 if (ar.succeeded()) {
                     lead(conn);
                 } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
@@ -319,12 +298,10 @@ public final class ElectionSession {
                 }
             });
         } else {
-            expectAnswer(conn, options.answerTimeout());
             conn.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
                 if (session != conn) {
                     return;
                 }
-                answered();
                 if (ar.failed()) {
                     sessionLost(conn, describe(ar.cause()));
                 } else if (ar.result().iterator().next().getBoolean(0)) {
@@ -340,12 +317,10 @@ public final class ElectionSession {
         // the next term and LISTEN in one simple query: the term's row lock waits for fenced transactions of the
         // previous term to end, and the LISTEN takes effect with it
         long sent = System.nanoTime();
-        expectAnswer(conn, options.answerTimeout()); // the term's row lock may wait up to lock_timeout = poll
         conn.query(leadSql).execute().onComplete(ar -> {
             if (session != conn) {
                 return;
             }
-            answered();
             if (ar.failed()) {
                 sessionLost(conn, "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
                         + describe(ar.cause()));
@@ -364,12 +339,10 @@ public final class ElectionSession {
 
     private void confirmThenLead(PgConnection conn, long newTerm) {
         long sent = System.nanoTime();
-        expectAnswer(conn, options.lease());
         conn.query("SELECT 1").execute().onComplete(ar -> {
             if (session != conn) {
                 return;
             }
-            answered();
             if (ar.failed()) {
                 sessionLost(conn, describe(ar.cause()));
             } else if (System.nanoTime() - (sent + leaseNanos - heartbeatNanos) >= 0) {
@@ -460,22 +433,6 @@ public final class ElectionSession {
         });
     }
 
-    /** Gives the session up unless the statement just sent is answered within {@code limit} (see {@link #answered()}). */
-    private void expectAnswer(PgConnection conn, Duration limit) {
-        long limitMs = limit.toMillis();
-        answerTimer = vertx.setTimer(limitMs, id -> {
-            answerTimer = -1;
-            sessionLost(conn, "no answer from the server within " + limitMs + "ms");
-        });
-    }
-
-    private void answered() {
-        if (answerTimer >= 0) {
-            vertx.cancelTimer(answerTimer);
-            answerTimer = -1;
-        }
-    }
-
     /** Closes a session, waiting at most a lease: a silent server must not hold up what comes next. */
     private Future<Void> close(PgConnection conn) {
         return within(conn.close(), options.lease());
@@ -503,12 +460,12 @@ public final class ElectionSession {
         session = null;
         connected = false;
         heartbeatInFlight = false;
-        for (long timer : new long[] { heartbeatTimer, leaseTimer, pollTimer, answerTimer }) {
+        for (long timer : new long[] { heartbeatTimer, leaseTimer, pollTimer, waitTimer }) {
             if (timer >= 0) {
                 vertx.cancelTimer(timer);
             }
         }
-        heartbeatTimer = leaseTimer = pollTimer = answerTimer = -1;
+        heartbeatTimer = leaseTimer = pollTimer = waitTimer = -1;
     }
 
     private static String describe(Throwable t) {

@@ -73,9 +73,7 @@ public interface LeaderConfig {
 
         /**
          * With {@code acquire=poll}, the interval between two attempts to take the lock. With {@code acquire=wait}, how long
-         * one wait inside PostgreSQL lasts ({@code lock_timeout}) before the follower checks in and waits again, where the
-         * wait cannot run without a timeout (servers before PostgreSQL 14, or a client transport on which the election
-         * cannot set TCP keepalive); elsewhere a follower waits in one statement and sends nothing until it leads.
+         * one wait inside PostgreSQL lasts ({@code lock_timeout}) before the follower checks in and waits again.
          */
         @WithDefault("10s")
         Duration poll();
@@ -168,8 +166,7 @@ public interface LeaderConfig {
      */
     enum AcquireStrategy {
         /**
-         * Block in {@code pg_advisory_lock}: without a timeout where the session is watched by TCP keepalive on both ends,
-         * otherwise re-issued every {@code poll}.
+         * Block in {@code pg_advisory_lock}, re-issued every {@code poll}.
          */
         WAIT,
         /**

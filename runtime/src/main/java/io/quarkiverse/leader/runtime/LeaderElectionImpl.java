@@ -91,7 +91,7 @@ public class LeaderElectionImpl implements LeaderElection {
         }
         ElectionOptions options = new ElectionOptions(connectOptions(mpConfig), lock, instanceId, methods.channels(),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
-                config.reconnectMaxDelay(), terms, true);
+                config.reconnectMaxDelay(), terms);
         Listener listener = new Listener();
         ElectionSession started = new ElectionSession(vertx, options, listener);
         listener.election = started;
