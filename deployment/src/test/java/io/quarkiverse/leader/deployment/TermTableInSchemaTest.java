@@ -22,13 +22,14 @@ import io.vertx.sqlclient.Row;
  */
 class TermTableInSchemaTest {
 
-    static {
-        TestPostgres.sql("CREATE SCHEMA IF NOT EXISTS leader_terms");
-        TestPostgres.sql("DROP TABLE IF EXISTS leader_terms.\"Terms\"");
-    }
-
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create()
+            // once, before the application starts: a static initializer would run again in the application's class
+            // loader, and could drop the table the election has just created
+            .setBeforeAllCustomizer(() -> {
+                TestPostgres.sql("CREATE SCHEMA IF NOT EXISTS leader_terms");
+                TestPostgres.sql("DROP TABLE IF EXISTS leader_terms.\"Terms\"");
+            })
             .overrideConfigKey("quarkus.leader.instance-id", "schema-test")
             .overrideConfigKey("quarkus.leader.fencing.schema", "leader_terms")
             .overrideConfigKey("quarkus.leader.fencing.table", "Terms");
