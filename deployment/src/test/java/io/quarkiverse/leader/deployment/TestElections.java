@@ -10,7 +10,9 @@ import io.quarkiverse.leader.runtime.ElectionListener;
 import io.quarkiverse.leader.runtime.ElectionOptions;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.runtime.TermTable;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
+import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnectOptions;
 
@@ -24,6 +26,12 @@ final class TestElections {
 
     static final TermTable TERMS = new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ofSeconds(1),
             "quarkus.leader.fencing.create-table");
+
+    /** An application whose own election is off, for tests that drive election sessions themselves. */
+    static QuarkusUnitTest sessionTest() {
+        return LeaderUnitTest.create(TestElections.class, RecordingListener.class)
+                .overrideConfigKey("quarkus.leader.enabled", "false");
+    }
 
     static ElectionOptions options(String instanceId, long lock, AcquireStrategy acquire, List<String> channels) {
         PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())

@@ -15,7 +15,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
 import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
-import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Vertx;
@@ -27,8 +26,7 @@ import io.vertx.core.Vertx;
 class TwoElectionsTest {
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TestElections.class, TestElections.RecordingListener.class)
-            .overrideConfigKey("quarkus.leader.enabled", "false");
+    static final QuarkusUnitTest TEST = TestElections.sessionTest();
 
     @Inject
     Vertx vertx;

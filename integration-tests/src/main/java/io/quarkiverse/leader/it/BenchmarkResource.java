@@ -2,8 +2,10 @@ package io.quarkiverse.leader.it;
 
 import java.time.Duration;
 import java.util.Map;
+import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.inject.Inject;
+import jakarta.ws.rs.BadRequestException;
 import jakarta.ws.rs.DefaultValue;
 import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
@@ -20,6 +22,8 @@ import io.smallrye.mutiny.Uni;
 @Path("/bench")
 public class BenchmarkResource {
 
+    private static final int MAX_RATE = 100_000;
+
     @Inject
     LeaderElection election;
 
@@ -28,24 +32,39 @@ public class BenchmarkResource {
 
     /**
      * Sends {@code count} notifications of about {@code size} bytes, at most {@code concurrency} in flight; with
-     * {@code rate} above 0, one every 1/{@code rate} s (a paced load, for latency), otherwise as fast as they go.
+     * {@code rate} above 0, one every 1/{@code rate} s (a paced load, for latency), otherwise as fast as they go. A paced
+     * notification carries the time it was due, not the time it went out, so that a sender that falls behind shows in
+     * the latency instead of hiding it.
      */
     @POST
     @Path("send")
     public Uni<Map<String, Object>> send(@QueryParam("count") int count, @QueryParam("size") @DefaultValue("64") int size,
             @QueryParam("concurrency") @DefaultValue("1") int concurrency, @QueryParam("rate") @DefaultValue("0") int rate) {
+        if (rate < 0 || rate > MAX_RATE) {
+            throw new BadRequestException("rate must be between 0 (unpaced) and " + MAX_RATE + " per second, not " + rate);
+        }
         String padding = "x".repeat(Math.max(0, size - 48));
         long started = System.nanoTime();
+        AtomicLong firstDueMicros = new AtomicLong(); // the first tick's time; tick i is due i periods later
+        long periodMicros = rate > 0 ? 1_000_000L / rate : 0;
         Multi<Long> sequence = rate > 0
-                ? Multi.createFrom().ticks().every(Duration.ofNanos(1_000_000_000L / rate)).onOverflow().buffer(count)
+                ? Multi.createFrom().ticks().every(Duration.ofNanos(periodMicros * 1_000)).onOverflow().buffer(count)
                         .select().first(count)
                 : Multi.createFrom().range(0, count).onItem().transform(Integer::longValue);
         return sequence
-                .onItem().transformToUni(i -> election.notify("bench",
-                        "{\"sentMicros\":" + BenchmarkProbe.nowMicros() + ",\"seq\":" + i + ",\"pad\":\"" + padding + "\"}"))
+                .onItem().transformToUni(i -> election.notify("bench", "{\"sentMicros\":"
+                        + (rate > 0 ? due(firstDueMicros, i, periodMicros) : BenchmarkProbe.nowMicros()) + ",\"seq\":" + i
+                        + ",\"pad\":\"" + padding + "\"}"))
                 .merge(concurrency)
                 .collect().last()
                 .map(ignored -> Map.of("sent", count, "millis", (System.nanoTime() - started) / 1_000_000));
+    }
+
+    private static long due(AtomicLong firstDueMicros, long tick, long periodMicros) {
+        if (tick == 0) {
+            firstDueMicros.set(BenchmarkProbe.nowMicros());
+        }
+        return firstDueMicros.get() + tick * periodMicros;
     }
 
     @POST

@@ -260,6 +260,7 @@ public class LeaderElectionImpl implements LeaderElection {
                 .map(rows -> rows.iterator().next().getString(0))
                 .onItem().ifNull().continueWith("unknown")
                 .onFailure().retry().withBackOff(LOOKUP_BACKOFF).atMost(LOOKUP_ATTEMPTS)
+                .ifNoItem().after(config.lease()).fail()
                 .onFailure().recoverWithItem("unknown");
     }
 
@@ -277,6 +278,7 @@ public class LeaderElectionImpl implements LeaderElection {
                     return true;
                 })
                 .onFailure().retry().withBackOff(LOOKUP_BACKOFF).atMost(LOOKUP_ATTEMPTS)
+                .ifNoItem().after(config.lease()).fail() // a server out of reach must not hold the caller up
                 .onFailure().invoke(e -> LOG.debugf("Could not read the term of lock %d: %s", lock, e))
                 .onFailure().recoverWithItem(() -> !leads(current, term));
     }
