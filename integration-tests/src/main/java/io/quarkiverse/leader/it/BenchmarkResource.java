@@ -2,7 +2,6 @@ package io.quarkiverse.leader.it;
 
 import java.time.Duration;
 import java.util.Map;
-import java.util.concurrent.atomic.AtomicLong;
 
 import jakarta.inject.Inject;
 import jakarta.ws.rs.BadRequestException;
@@ -33,8 +32,8 @@ public class BenchmarkResource {
     /**
      * Sends {@code count} notifications of about {@code size} bytes, at most {@code concurrency} in flight; with
      * {@code rate} above 0, one every 1/{@code rate} s (a paced load, for latency), otherwise as fast as they go. A paced
-     * notification carries the time it was due, not the time it went out, so that a sender that falls behind shows in
-     * the latency instead of hiding it.
+     * notification carries the time its tick fired, before any wait for the one ahead of it, so that a sender that
+     * falls behind shows in the latency instead of hiding it.
      */
     @POST
     @Path("send")
@@ -45,26 +44,22 @@ public class BenchmarkResource {
         }
         String padding = "x".repeat(Math.max(0, size - 48));
         long started = System.nanoTime();
-        AtomicLong firstDueMicros = new AtomicLong(); // the first tick's time; tick i is due i periods later
-        long periodMicros = rate > 0 ? 1_000_000L / rate : 0;
-        Multi<Long> sequence = rate > 0
-                ? Multi.createFrom().ticks().every(Duration.ofNanos(periodMicros * 1_000)).onOverflow().buffer(count)
-                        .select().first(count)
-                : Multi.createFrom().range(0, count).onItem().transform(Integer::longValue);
-        return sequence
-                .onItem().transformToUni(i -> election.notify("bench", "{\"sentMicros\":"
-                        + (rate > 0 ? due(firstDueMicros, i, periodMicros) : BenchmarkProbe.nowMicros()) + ",\"seq\":" + i
-                        + ",\"pad\":\"" + padding + "\"}"))
+        Multi<Tick> ticks = rate > 0
+                ? Multi.createFrom().ticks().every(Duration.ofNanos(1_000_000_000L / rate))
+                        .onItem().transform(i -> new Tick(i, BenchmarkProbe.nowMicros()))
+                        .onOverflow().buffer(count).select().first(count)
+                : Multi.createFrom().range(0, count).onItem().transform(i -> new Tick(i, -1));
+        return ticks
+                .onItem().transformToUni(tick -> election.notify("bench", "{\"sentMicros\":"
+                        + (tick.firedMicros() >= 0 ? tick.firedMicros() : BenchmarkProbe.nowMicros()) + ",\"seq\":"
+                        + tick.seq() + ",\"pad\":\"" + padding + "\"}"))
                 .merge(concurrency)
                 .collect().last()
                 .map(ignored -> Map.of("sent", count, "millis", (System.nanoTime() - started) / 1_000_000));
     }
 
-    private static long due(AtomicLong firstDueMicros, long tick, long periodMicros) {
-        if (tick == 0) {
-            firstDueMicros.set(BenchmarkProbe.nowMicros());
-        }
-        return firstDueMicros.get() + tick * periodMicros;
+    /** One notification to send: its number and, when paced, when its tick fired (else -1: stamped as it goes out). */
+    record Tick(long seq, long firedMicros) {
     }
 
     @POST
