@@ -60,6 +60,11 @@ public record ElectionOptions(PgConnectOptions connectOptions, long lock, String
         return terms.nextTermSql(lock, instanceId) + "; " + listenSql();
     }
 
+    /** Gives the lock up in one round trip, after the channels. */
+    String releaseSql() {
+        return "UNLISTEN *; SELECT pg_advisory_unlock(" + lock + ")";
+    }
+
     /** LISTEN on every channel; a plain round trip when there is none, to confirm the session all the same. */
     String listenSql() {
         if (channels.isEmpty()) {

@@ -79,7 +79,7 @@ public final class ElectionSession {
         this.heartbeatNanos = options.heartbeat().toNanos();
         // built now, not on the handover path, where a cold string concatenation costs milliseconds
         this.leadSql = options.leadSql();
-        this.releaseSql = "UNLISTEN *; SELECT pg_advisory_unlock(" + options.lock() + ")";
+        this.releaseSql = options.releaseSql();
         // a server that goes silent mid-statement closes the socket instead of hanging the election
         this.connectOptions = new PgConnectOptions(options.connectOptions())
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))

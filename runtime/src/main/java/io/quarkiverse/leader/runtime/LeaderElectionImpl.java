@@ -184,13 +184,6 @@ public class LeaderElectionImpl implements LeaderElection {
         return current != null && current.isLeader() ? OptionalLong.of(current.term()) : OptionalLong.empty();
     }
 
-    /**
-     * Lookups after a failed fenced transaction may first get a pooled connection that died with it (the pool learns
-     * of the close just after the transaction fails): they try again, briefly.
-     */
-    private static final Duration LOOKUP_BACKOFF = Duration.ofMillis(20);
-    private static final int LOOKUP_ATTEMPTS = 3;
-
     @Override
     public <T> Uni<T> fenced(Function<SqlConnection, Uni<T>> work) {
         // decided on each subscription: a retry, or a Uni subscribed later, sees leadership as it is then
@@ -253,14 +246,22 @@ public class LeaderElectionImpl implements LeaderElection {
         });
     }
 
+    /**
+     * A lookup after a failed fenced transaction. It may first get a pooled connection that died with the transaction
+     * (the pool learns of the close just after the failure), so it tries again briefly; a server out of reach must not
+     * hold the caller up longer than a lease.
+     */
+    private <R> Uni<R> lookup(Uni<R> query) {
+        return query.onFailure().retry().withBackOff(Duration.ofMillis(20)).atMost(3)
+                .ifNoItem().after(config.lease()).fail();
+    }
+
     /** committed, aborted, in progress, or unknown when the server cannot be asked. */
     private Uni<String> transactionStatus(long transactionId) {
-        return mutinyPool().preparedQuery(terms.transactionStatusSql())
+        return lookup(mutinyPool().preparedQuery(terms.transactionStatusSql())
                 .execute(io.vertx.mutiny.sqlclient.Tuple.of(transactionId))
                 .map(rows -> rows.iterator().next().getString(0))
-                .onItem().ifNull().continueWith("unknown")
-                .onFailure().retry().withBackOff(LOOKUP_BACKOFF).atMost(LOOKUP_ATTEMPTS)
-                .ifNoItem().after(config.lease()).fail()
+                .onItem().ifNull().continueWith("unknown"))
                 .onFailure().recoverWithItem("unknown");
     }
 
@@ -270,15 +271,13 @@ public class LeaderElectionImpl implements LeaderElection {
             return Uni.createFrom().item(true);
         }
         // its lease may not have run out yet here, while PostgreSQL has moved on (a paused process that resumes)
-        return mutinyPool().preparedQuery(terms.currentTermSql()).execute(io.vertx.mutiny.sqlclient.Tuple.of(lock))
+        return lookup(mutinyPool().preparedQuery(terms.currentTermSql()).execute(io.vertx.mutiny.sqlclient.Tuple.of(lock))
                 .map(rows -> {
                     for (io.vertx.mutiny.sqlclient.Row row : rows) {
                         return row.getLong("term") != term;
                     }
                     return true;
-                })
-                .onFailure().retry().withBackOff(LOOKUP_BACKOFF).atMost(LOOKUP_ATTEMPTS)
-                .ifNoItem().after(config.lease()).fail() // a server out of reach must not hold the caller up
+                }))
                 .onFailure().invoke(e -> LOG.debugf("Could not read the term of lock %d: %s", lock, e))
                 .onFailure().recoverWithItem(() -> !leads(current, term));
     }
