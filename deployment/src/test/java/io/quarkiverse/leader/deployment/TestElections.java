@@ -37,11 +37,12 @@ final class TestElections {
         PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())
                 .addProperty("application_name", "leader:" + instanceId);
         return new ElectionOptions(connect, lock, instanceId, channels, acquire, Duration.ofMillis(200),
-                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), TERMS);
+                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(2),
+                TERMS);
     }
 
     /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */
-    static final class RecordingListener implements ElectionListener {
+    static class RecordingListener implements ElectionListener {
 
         final List<Boolean> changes = new CopyOnWriteArrayList<>();
         final List<Long> terms = new CopyOnWriteArrayList<>();

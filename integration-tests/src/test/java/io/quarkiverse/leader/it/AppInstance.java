@@ -194,6 +194,18 @@ public final class AppInstance implements AutoCloseable {
         waitForExit();
     }
 
+    /** SIGTERM, then up to {@code limit} for the process to exit by itself; returns how long it took, or -1. */
+    public long stopWithin(Duration limit) {
+        long sent = System.nanoTime();
+        process.destroy();
+        try {
+            return process.waitFor(limit.toMillis(), TimeUnit.MILLISECONDS) ? (System.nanoTime() - sent) / 1_000_000 : -1;
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            return -1;
+        }
+    }
+
     /** SIGSTOP: the process stops running code, its sockets stay open. */
     public void pause() {
         signal("STOP");

@@ -68,6 +68,20 @@ class MultiInstanceIT {
     }
 
     @Test
+    void anObserverThatNeverReturnsHoldsTheShutdownUpByItsBoundOnly() {
+        Map<String, String> config = Map.of("sample.stuck-observer", "true", "quarkus.leader.observer-timeout", "1s");
+        startInstances(2, config);
+        AppInstance leader = awaitSingleLeader(instances);
+        AppInstance follower = other(leader, instances);
+        long exitMillis = leader.stopWithin(Duration.ofSeconds(30));
+        System.out.println("[multi] a leader whose observer never returns exited " + exitMillis + " ms after SIGTERM");
+        // observer-timeout (1 s), the unlock and the close, and the rest of the application's shutdown
+        assertThat(exitMillis).isBetween(900L, 15_000L);
+        await().atMost(Duration.ofSeconds(10)).until(follower::isLeader);
+        assertThat(follower.history()).extracting(t -> t.get("leader")).containsExactly(true);
+    }
+
+    @Test
     void aKilledLeaderIsReplaced() {
         startInstances(3);
         AppInstance leader = awaitSingleLeader(instances);
@@ -108,9 +122,13 @@ class MultiInstanceIT {
     }
 
     private void startInstances(int count) {
+        startInstances(count, Map.of());
+    }
+
+    private void startInstances(int count, Map<String, String> config) {
         for (int i = 1; i <= count; i++) {
             instances.add(AppInstance.start("node-" + i + "-" + Long.toHexString(lock).substring(0, 4), TestPostgres.url(),
-                    lock, Map.of()));
+                    lock, config));
         }
     }
 

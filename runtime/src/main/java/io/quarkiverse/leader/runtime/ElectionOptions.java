@@ -11,7 +11,7 @@ import io.vertx.pgclient.PgConnectOptions;
  */
 public record ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
         AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
-        Duration reconnectMaxDelay, TermTable terms) {
+        Duration reconnectMaxDelay, Duration observerTimeout, TermTable terms) {
 
     /** How long the lock holder's session must have been silent before a follower may end it: its lease is over by then. */
     Duration evictionThreshold() {
@@ -41,15 +41,27 @@ public record ElectionOptions(PgConnectOptions connectOptions, long lock, String
         return Duration.ofMillis(Math.min(keepaliveIdleSeconds() * 1000, tcpUserTimeoutMillis()));
     }
 
-    /** Session settings: the follower's wait bound and the server-side dead-peer detection, both derived from config. */
-    String sessionSettingsSql() {
-        return "SET lock_timeout = '" + poll.toMillis() + "ms'; "
-                + "SET statement_timeout = 0; "
-                + "SET standard_conforming_strings = on; "
-                + "SET tcp_keepalives_idle = " + keepaliveIdleSeconds() + "; "
-                + "SET tcp_keepalives_interval = 1; "
-                + "SET tcp_keepalives_count = 3; "
-                + "SET tcp_user_timeout = " + tcpUserTimeoutMillis();
+    /**
+     * Session settings, in one round trip: the follower's wait bound, the server-side dead-peer detection, and no
+     * timeout of the server's that could end the session or its wait, as far as the server's version has them.
+     */
+    String sessionSettingsSql(int serverMajorVersion) {
+        StringBuilder sql = new StringBuilder("SET lock_timeout = '" + poll.toMillis() + "ms'; ")
+                .append("SET statement_timeout = 0; ")
+                .append("SET standard_conforming_strings = on; ")
+                .append("SET tcp_keepalives_idle = ").append(keepaliveIdleSeconds()).append("; ")
+                .append("SET tcp_keepalives_interval = 1; ")
+                .append("SET tcp_keepalives_count = 3; ")
+                .append("SET tcp_user_timeout = ").append(tcpUserTimeoutMillis());
+        if (serverMajorVersion >= 14) {
+            // notice a dead client while blocked in pg_advisory_lock; never end an idle election session
+            sql.append("; SET client_connection_check_interval = '1s'; SET idle_session_timeout = 0");
+        }
+        if (serverMajorVersion >= 17) {
+            // a server-wide transaction_timeout would end the session of a follower waiting for the lock
+            sql.append("; SET transaction_timeout = 0");
+        }
+        return sql.toString();
     }
 
     /**

@@ -123,6 +123,15 @@ public interface LeaderConfig {
         Duration shutdownTimeout();
 
         /**
+         * How long a step-down waits for the synchronous observers of {@code LeadershipChanged(false)} to return before
+         * the lock is given up anyway. Until they return the lock stays held, so that no other instance starts leading
+         * while this one still winds its work down; on a graceful stop this wait comes after the handlers have drained.
+         * After a lost lease, a lock whose session still lives stays held (and the election unled) up to this long.
+         */
+        @WithDefault("5s")
+        Duration observerTimeout();
+
+        /**
          * Terms and fenced transactions.
          */
         Fencing fencing();

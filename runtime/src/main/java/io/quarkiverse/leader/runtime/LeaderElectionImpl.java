@@ -10,6 +10,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.UUID;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicLong;
 import java.util.concurrent.atomic.AtomicReference;
@@ -33,6 +34,7 @@ import io.quarkus.arc.Arc;
 import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.core.json.JsonArray;
@@ -54,6 +56,7 @@ public class LeaderElectionImpl implements LeaderElection {
     private final String name;
     private final ElectionConfig config;
     private final Vertx vertx;
+    private final ElectionLoop loop;
     private final ObjectMapper mapper;
     private final NotificationMethods methods;
     private final Event<LeadershipChanged> events;
@@ -67,11 +70,12 @@ public class LeaderElectionImpl implements LeaderElection {
     private volatile io.vertx.mutiny.sqlclient.Pool mutinyPool;
     private Future<Void> left;
 
-    LeaderElectionImpl(String name, ElectionConfig config, String instanceId, long lock, Vertx vertx,
+    LeaderElectionImpl(String name, ElectionConfig config, String instanceId, long lock, Vertx vertx, ElectionLoop loop,
             ObjectMapper mapper, NotificationMethods methods, Event<LeadershipChanged> events, LeaderMetrics metrics) {
         this.name = name;
         this.config = config;
         this.vertx = vertx;
+        this.loop = loop;
         this.mapper = mapper;
         this.methods = methods;
         this.events = events.select(Election.Literal.of(name));
@@ -91,12 +95,14 @@ public class LeaderElectionImpl implements LeaderElection {
         }
         ElectionOptions options = new ElectionOptions(connectOptions(mpConfig), lock, instanceId, methods.channels(),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
-                config.reconnectMaxDelay(), terms);
-        Listener listener = new Listener();
-        ElectionSession started = new ElectionSession(vertx, options, listener);
+                config.reconnectMaxDelay(), config.observerTimeout(), terms);
+        // handlers and observers run on the application's Vert.x, the session on the elections' own event loop
+        Context applicationContext = vertx.getOrCreateContext();
+        Listener listener = new Listener(new LeadershipEvents(events, applicationContext));
+        ElectionSession started = new ElectionSession(loop.vertx(), options, listener);
         listener.election = started;
-        listener.dispatcher = new NotificationDispatcher(name, methods.all(), mapper, started.context(), started::isLeader,
-                metrics);
+        listener.dispatcher = new NotificationDispatcher(name, methods.all(), mapper, started.context(),
+                applicationContext, started::isLeader, metrics);
         election = started;
         metrics.joined(name);
         if (config.evictHungLeader()) {
@@ -128,13 +134,24 @@ public class LeaderElectionImpl implements LeaderElection {
             if (eviction != null) {
                 eviction.stop();
             }
-            left = current == null ? Future.succeededFuture() : current.stop();
+            // each step of stop() is bounded already; this bounds them all, should one of those bounds be missed
+            left = current == null ? Future.succeededFuture()
+                    : current.stop().timeout(leaveTimeout().toMillis(), TimeUnit.MILLISECONDS).recover(e -> {
+                        LOG.warnf("Instance %s did not leave %s within %s; its session ends with the process", instanceId,
+                                describe(), leaveTimeout());
+                        return Future.succeededFuture();
+                    });
         }
         return left; // a second caller waits for the same departure, handlers drained included
     }
 
-    Duration shutdownTimeout() {
-        return config.shutdownTimeout();
+    /**
+     * The longest a departure takes: handlers drain ({@code shutdown-timeout}), observers return
+     * ({@code observer-timeout}), the unlock and the close are answered (a lease each), and a second to spare.
+     */
+    Duration leaveTimeout() {
+        return config.shutdownTimeout().plus(config.observerTimeout()).plus(config.lease().multipliedBy(2))
+                .plusSeconds(1);
     }
 
     @Override
@@ -413,6 +430,10 @@ public class LeaderElectionImpl implements LeaderElection {
             throw new ConfigurationException(property(name, "shutdown-timeout") + " must not be negative, got "
                     + config.shutdownTimeout());
         }
+        if (config.observerTimeout().isNegative()) {
+            throw new ConfigurationException(property(name, "observer-timeout") + " must not be negative, got "
+                    + config.observerTimeout());
+        }
         requirePositive(property(name, "fencing.idle-timeout"), config.fencing().idleTimeout());
         if (config.fencing().table().isBlank()) {
             throw new ConfigurationException(property(name, "fencing.table") + " must not be blank; the default is "
@@ -488,8 +509,13 @@ public class LeaderElectionImpl implements LeaderElection {
     /** Turns the election's reports into CDI events and dispatches notifications. */
     private final class Listener implements ElectionListener {
 
+        final LeadershipEvents leadershipEvents;
         ElectionSession election;
         NotificationDispatcher dispatcher;
+
+        Listener(LeadershipEvents leadershipEvents) {
+            this.leadershipEvents = leadershipEvents;
+        }
 
         @Override
         public Future<Void> leadershipChanged(boolean leader, long term, Instant at) {
@@ -497,20 +523,7 @@ public class LeaderElectionImpl implements LeaderElection {
                 dispatcher.discardQueued();
             }
             metrics.leadershipChanged(name, leader, leader ? election.lastAcquireTime() : null);
-            LeadershipChanged change = new LeadershipChanged(name, leader, instanceId, lock, term, at);
-            // observers may block: fire on a worker, in order, never on the election's event loop
-            return election.context().executeBlocking(() -> {
-                try {
-                    events.fire(change);
-                } catch (RuntimeException e) {
-                    LOG.errorf(e, "An observer of %s failed; the election goes on", change);
-                }
-                events.fireAsync(change).exceptionally(e -> {
-                    LOG.errorf(e, "An asynchronous observer of %s failed; the election goes on", change);
-                    return null;
-                });
-                return null;
-            }, true);
+            return leadershipEvents.fire(new LeadershipChanged(name, leader, instanceId, lock, term, at));
         }
 
         @Override

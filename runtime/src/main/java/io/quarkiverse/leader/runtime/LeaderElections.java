@@ -41,6 +41,7 @@ public class LeaderElections {
 
     private final LeaderConfig config;
     private final Map<String, LeaderElectionImpl> elections = new LinkedHashMap<>();
+    private final ElectionLoop loop = new ElectionLoop();
     private Future<Void> left;
 
     @Inject
@@ -56,7 +57,7 @@ public class LeaderElections {
             ElectionConfig election = electionConfig(name);
             long lock = election.lock().orElseGet(() -> LeaderElectionImpl.defaultLock(mpConfig, name));
             elections.put(name, new LeaderElectionImpl(name, election, election.instanceId().orElse(defaultInstanceId),
-                    lock, vertx, mapper, methods.forElection(name), events, meters));
+                    lock, vertx, loop, mapper, methods.forElection(name), events, meters));
         }
     }
 
@@ -98,16 +99,16 @@ public class LeaderElections {
             for (LeaderElectionImpl election : elections.values()) {
                 departures.add(election.leave()); // a plain loop: no stream classes to load on the handover path
             }
-            left = Future.join(departures).mapEmpty();
+            left = Future.join(departures).transform(ar -> loop.close()).otherwiseEmpty();
         }
         return left;
     }
 
     // a fallback for shutdowns that skip the shutdown listeners; normally every election is gone by now
     void stop(@Observes @Priority(Interceptor.Priority.PLATFORM_BEFORE) ShutdownEvent event) {
-        long timeout = elections.values().stream().mapToLong(e -> e.shutdownTimeout().toMillis()).max().orElse(0);
+        long timeout = elections.values().stream().mapToLong(e -> e.leaveTimeout().toMillis()).max().orElse(0);
         try {
-            leave().toCompletionStage().toCompletableFuture().get(timeout + 5_000, TimeUnit.MILLISECONDS);
+            leave().toCompletionStage().toCompletableFuture().get(timeout + 1_000, TimeUnit.MILLISECONDS);
         } catch (Exception e) {
             LOG.warnf("Could not leave the elections cleanly (%s); their sessions end with the process", e);
         }

@@ -29,7 +29,7 @@ import jakarta.enterprise.invoke.Invoker;
 
 /**
  * Routes the leader's notifications to the {@code @OnLeaderNotification} methods of their channel. Called on the
- * election's context; each method has its own queue, so an ordered method sees one notification at a time.
+ * election's context, where its queues live; each method has its own queue, so an ordered method sees one notification at a time.
  */
 final class NotificationDispatcher {
 
@@ -37,6 +37,7 @@ final class NotificationDispatcher {
 
     private final String election;
     private final Context context;
+    private final Context applicationContext;
     private final BooleanSupplier leading;
     private final LeaderMetrics metrics;
     private final Map<String, List<Handler>> byChannel = new HashMap<>();
@@ -44,9 +45,10 @@ final class NotificationDispatcher {
     private int inFlight;
 
     NotificationDispatcher(String election, List<NotificationMethod> methods, ObjectMapper mapper, Context context,
-            BooleanSupplier leading, LeaderMetrics metrics) {
+            Context applicationContext, BooleanSupplier leading, LeaderMetrics metrics) {
         this.election = election;
         this.context = context;
+        this.applicationContext = applicationContext;
         this.leading = leading;
         this.metrics = metrics;
         for (NotificationMethod method : methods) {
@@ -187,11 +189,12 @@ final class NotificationDispatcher {
         }
 
         /**
-         * Runs the method on a duplicated context of its own (as Quarkus runs any event handler), on the thread its
-         * execution model asks for, unless leadership has ended while it waited for that thread.
+         * Runs the method on a duplicated context of its own of the application's Vert.x (as Quarkus runs any event
+         * handler, and never on the election's event loop), on the thread its execution model asks for, unless
+         * leadership has ended while it waited for that thread.
          */
         private CompletionStage<Object> execute(Object[] args) {
-            Context duplicate = VertxContext.createNewDuplicatedContext(context);
+            Context duplicate = VertxContext.createNewDuplicatedContext(applicationContext);
             VertxContextSafetyToggle.setContextSafe(duplicate, true);
             CompletableFuture<Object> result = new CompletableFuture<>();
             Runnable task = () -> {

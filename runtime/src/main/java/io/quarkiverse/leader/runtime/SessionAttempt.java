@@ -1,0 +1,78 @@
+package io.quarkiverse.leader.runtime;
+
+import java.util.HashSet;
+import java.util.Set;
+
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnection;
+
+/**
+ * One session of an election and the timers that belong to it. Once it is {@link #end() ended}, its timers are gone
+ * and {@link #current()} is false, so a late callback of an old session has nothing to act on.
+ */
+final class SessionAttempt {
+
+    final PgConnection conn;
+    final long openedAt = System.nanoTime();
+    private final Vertx vertx;
+    private final Set<Long> timers = new HashSet<>();
+    private boolean ended;
+    private boolean heartbeatInFlight;
+
+    SessionAttempt(Vertx vertx, PgConnection conn) {
+        this.vertx = vertx;
+        this.conn = conn;
+    }
+
+    boolean current() {
+        return !ended;
+    }
+
+    /** Runs {@code action} once after {@code delayMs}, unless the attempt has ended by then; returns the timer's id. */
+    long after(long delayMs, Runnable action) {
+        long[] id = new long[1];
+        id[0] = vertx.setTimer(Math.max(1, delayMs), t -> {
+            timers.remove(id[0]);
+            if (!ended) {
+                action.run();
+            }
+        });
+        timers.add(id[0]);
+        return id[0];
+    }
+
+    /** Runs {@code action} every {@code periodMs} until the attempt ends. */
+    void every(long periodMs, Runnable action) {
+        timers.add(vertx.setPeriodic(Math.max(1, periodMs), t -> {
+            if (!ended) {
+                action.run();
+            }
+        }));
+    }
+
+    void cancel(long timer) {
+        if (timers.remove(timer)) {
+            vertx.cancelTimer(timer);
+        }
+    }
+
+    /** Whether a heartbeat may be sent: not while the previous one is unanswered (the lease decides then). */
+    boolean beginHeartbeat() {
+        if (heartbeatInFlight) {
+            return false;
+        }
+        heartbeatInFlight = true;
+        return true;
+    }
+
+    void heartbeatAnswered() {
+        heartbeatInFlight = false;
+    }
+
+    /** Forgets this session: its timers are cancelled and nothing it reports from now on is acted on. */
+    void end() {
+        ended = true;
+        timers.forEach(vertx::cancelTimer);
+        timers.clear();
+    }
+}

@@ -1,0 +1,84 @@
+package io.quarkiverse.leader.runtime;
+
+import java.util.concurrent.TimeUnit;
+
+import org.jboss.logging.Logger;
+
+import io.vertx.core.Future;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
+import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * Opens an election's session and readies it: its settings, a check that the server is a primary, and the term table.
+ */
+final class SessionSetup {
+
+    private static final Logger LOG = Logger.getLogger(SessionSetup.class);
+
+    /** CREATE TABLE IF NOT EXISTS racing another session's: one of these, depending on where they collide. */
+    private static final String DUPLICATE_TABLE = "42P07";
+    private static final String UNIQUE_VIOLATION = "23505";
+
+    private final Vertx vertx;
+    private final ElectionOptions options;
+    private final PgConnectOptions connectOptions;
+
+    SessionSetup(Vertx vertx, ElectionOptions options) {
+        this.vertx = vertx;
+        this.options = options;
+        // a server that goes silent mid-statement closes the socket instead of hanging the election
+        this.connectOptions = new PgConnectOptions(options.connectOptions())
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+    }
+
+    /** A session ready to wait for the lock; closed again if anything on the way fails. */
+    Future<PgConnection> open() {
+        return PgConnection.connect(vertx, connectOptions)
+                .compose(conn -> configure(conn).transform(ar -> ar.succeeded() ? Future.succeededFuture(conn)
+                        : conn.close().transform(closed -> Future.failedFuture(ar.cause()))));
+    }
+
+    private Future<Void> configure(PgConnection conn) {
+        // notices (such as "relation already exists, skipping" when instances create the term table at once) are
+        // expected here: debug, not the client's default warning
+        conn.noticeHandler(notice -> LOG.debugf("Election session notice: %s", notice.getMessage()));
+        TermTable terms = options.terms();
+        return conn.query(options.sessionSettingsSql(conn.databaseMetadata().majorVersion())).execute()
+                .compose(r -> conn.preparedQuery(terms.sessionCheckSql()).execute(Tuple.of(terms.qualifiedName())))
+                .compose(rows -> {
+                    Row row = rows.iterator().next();
+                    if (row.getBoolean(0)) {
+                        return Future.failedFuture(new IllegalStateException(
+                                "the server is a standby in recovery; advisory locks there are not shared with the primary"));
+                    }
+                    return row.getBoolean(1) ? Future.succeededFuture() : createTermTable(conn);
+                });
+    }
+
+    private Future<Void> createTermTable(PgConnection conn) {
+        TermTable terms = options.terms();
+        if (!terms.createTable()) {
+            return Future.failedFuture(new IllegalStateException("the term table " + terms.qualifiedName()
+                    + " does not exist and " + terms.createTableProperty() + " is false; create it with: "
+                    + terms.ddl()));
+        }
+        LOG.infof("Creating the term table %s", terms.qualifiedName());
+        return conn.query(terms.ddl()).execute().<Void> mapEmpty().recover(failure ->
+        // another instance created it at the same moment
+        failure instanceof PgException e && (DUPLICATE_TABLE.equals(e.getSqlState()) || UNIQUE_VIOLATION.equals(e.getSqlState()))
+                ? Future.succeededFuture()
+                : Future.failedFuture(failure));
+    }
+
+    static String describe(Throwable t) {
+        if (t instanceof PgException e) {
+            return e.getErrorMessage() + " [SQLSTATE " + e.getSqlState() + "]";
+        }
+        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+    }
+}
