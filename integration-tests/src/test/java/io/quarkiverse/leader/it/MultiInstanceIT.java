@@ -73,12 +73,18 @@ class MultiInstanceIT {
         startInstances(2, config);
         AppInstance leader = awaitSingleLeader(instances);
         AppInstance follower = other(leader, instances);
+        long stoppedAt = System.currentTimeMillis();
         long exitMillis = leader.stopWithin(Duration.ofSeconds(30));
-        System.out.println("[multi] a leader whose observer never returns exited " + exitMillis + " ms after SIGTERM");
-        // observer-timeout (1 s), the unlock and the close, and the rest of the application's shutdown
-        assertThat(exitMillis).isBetween(900L, 15_000L);
         await().atMost(Duration.ofSeconds(10)).until(follower::isLeader);
-        assertThat(follower.history()).extracting(t -> t.get("leader")).containsExactly(true);
+        List<Map<String, Object>> history = follower.history();
+        assertThat(history).extracting(t -> t.get("leader")).containsExactly(true);
+        long takeoverMillis = ((Number) history.get(0).get("epochMillis")).longValue() - stoppedAt;
+        System.out.println("[multi] a leader whose observer never returns: the follower led " + takeoverMillis
+                + " ms after SIGTERM, the process exited after " + exitMillis + " ms");
+        // the lock passes once observer-timeout (1 s) has run out; the process exits once Quarkus' worker pool
+        // gives up on the stuck thread (quarkus.thread-pool.shutdown-interrupt, 10 s)
+        assertThat(takeoverMillis).isBetween(900L, 4_000L);
+        assertThat(exitMillis).isBetween(900L, 15_000L);
     }
 
     @Test
