@@ -16,7 +16,6 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.FencedException;
 import io.quarkiverse.leader.LeaderElection;
-import io.quarkiverse.leader.runtime.ElectionSession;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
@@ -28,11 +27,14 @@ import io.smallrye.mutiny.Uni;
  */
 class TermTableMissingTest {
 
+    /** Where the election logs a session that cannot be opened. */
+    static final String ELECTION_LOG = "io.quarkiverse.leader.runtime.SessionOpener";
+
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create()
             .overrideConfigKey("quarkus.leader.fencing.create-table", "false")
             .overrideConfigKey("quarkus.leader.fencing.table", "missing_terms")
-            .setLogRecordPredicate(r -> r.getLoggerName().equals(ElectionSession.class.getName()))
+            .setLogRecordPredicate(r -> r.getLoggerName().equals(ELECTION_LOG))
             .assertLogRecords(records -> assertThat(records).anySatisfy(r -> assertThat(((ExtLogRecord) r)
                     .getFormattedMessage())
                     .contains("the term table \"missing_terms\" does not exist and quarkus.leader.fencing.create-table"

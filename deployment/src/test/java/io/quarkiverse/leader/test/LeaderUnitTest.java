@@ -16,6 +16,7 @@ public final class LeaderUnitTest {
                 .withApplicationRoot(jar -> jar.addClasses(classes).addClasses(LeaderUnitTest.class, TestPostgres.class))
                 .overrideConfigKey("quarkus.datasource.db-kind", "postgresql")
                 .overrideConfigKey("quarkus.datasource.devservices.enabled", "false")
+                .overrideConfigKey("quarkus.http.test-port", "0") // test runs side by side must not collide
                 .overrideConfigKey("quarkus.datasource.reactive.url", TestPostgres.url())
                 .overrideConfigKey("quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()));
     }

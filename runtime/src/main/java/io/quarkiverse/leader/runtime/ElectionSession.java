@@ -9,16 +9,12 @@ import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
-import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
-import io.smallrye.mutiny.Uni;
-import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
-import io.vertx.sqlclient.Tuple;
 
 /**
  * One election as a state machine ({@link ElectionState}): a dedicated PostgreSQL session waits for (or polls) an
@@ -29,18 +25,15 @@ public final class ElectionSession {
 
     private static final Logger LOG = Logger.getLogger(ElectionSession.class);
 
-    /** lock_timeout ran out while waiting in pg_advisory_lock. */
-    private static final String LOCK_NOT_AVAILABLE = "55P03";
-
     private final Vertx vertx;
     private final Context context;
     private final ElectionOptions options;
     private final ElectionListener listener;
-    private final SessionSetup setup;
+    private final SessionOpener opener;
     private final Lease lease;
-    // built now, not on the handover path, where a cold string concatenation costs milliseconds
-    private final String leadSql;
-    private final String releaseSql;
+    private final LockAcquisition acquisition;
+    private final Heartbeat heartbeat;
+    private final String releaseSql; // built now: a cold string concatenation on the handover path costs milliseconds
 
     private volatile ElectionState state = ElectionState.IDLE;
     private volatile boolean stopping; // set by stop() on any thread: leadership ends the moment it is called
@@ -50,20 +43,33 @@ public final class ElectionSession {
 
     // confined to the context
     private SessionAttempt attempt;
-    private Cancellable connecting;
-    private Future<PgConnection> opening;
     private Future<Void> steppingDown;
     private Future<Void> left;
-    private int failedConnects;
 
     public ElectionSession(Vertx vertx, ElectionOptions options, ElectionListener listener) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.options = options;
         this.listener = listener;
-        this.setup = new SessionSetup(vertx, options);
+        this.opener = new SessionOpener(context, options, new SessionSetup(vertx, options));
         this.lease = new Lease(options.lease());
-        this.leadSql = options.leadSql();
+        this.acquisition = new LockAcquisition(options, lease, new LockAcquisition.Outcome() {
+            @Override
+            public void locked(SessionAttempt holder) {
+                moveTo(ElectionState.BEGINNING_TERM);
+            }
+
+            @Override
+            public void leading(SessionAttempt leader, long newTerm, long confirmedAt) {
+                becomeLeader(leader, newTerm, confirmedAt);
+            }
+
+            @Override
+            public void lost(SessionAttempt attempt, String reason) {
+                ElectionSession.this.lost(attempt, reason);
+            }
+        });
+        this.heartbeat = new Heartbeat(options, lease, () -> state == ElectionState.LEADING, this::lost);
         this.releaseSql = options.releaseSql();
     }
 
@@ -121,11 +127,7 @@ public final class ElectionSession {
                 case IDLE, STOPPED -> stopped(Future.succeededFuture());
                 case CONNECTING -> {
                     moveTo(ElectionState.LEAVING);
-                    connecting.cancel();
-                    // a session that is opening right now is closed as soon as it is there
-                    Future<PgConnection> open = opening == null ? Future.failedFuture("not opening") : opening;
-                    yield stopped(bounded(open, options.lease()).transform(ar -> ar.succeeded() ? close(ar.result())
-                            : Future.succeededFuture()));
+                    yield stopped(onContext(opener.cancel())); // a session opening right now is closed at once
                 }
                 case WAITING, BEGINNING_TERM -> {
                     SessionAttempt follower = drop(ElectionState.LEAVING);
@@ -164,54 +166,19 @@ public final class ElectionSession {
 
     private void connect() {
         moveTo(ElectionState.CONNECTING);
-        connecting = Uni.createFrom().<PgConnection> emitter(em -> context.runOnContext(v -> {
-            if (state != ElectionState.CONNECTING) {
-                em.fail(new IllegalStateException("the election is leaving"));
-                return;
-            }
-            opening = setup.open().onComplete(ar -> {
-                if (ar.succeeded()) {
-                    em.complete(ar.result());
-                } else {
-                    em.fail(ar.cause());
-                }
-            });
-        }))
-                .onFailure().invoke(this::connectFailed)
-                .onFailure().retry().withBackOff(options.reconnectInitialDelay(), options.reconnectMaxDelay())
-                .withJitter(0.5).indefinitely()
-                .subscribe().with(conn -> context.runOnContext(v -> sessionOpened(conn)));
-    }
-
-    private void connectFailed(Throwable failure) {
-        if (failedConnects++ == 0) {
-            LOG.warnf("Instance %s cannot open its election session (%s); retrying with backoff up to %s",
-                    options.instanceId(), describe(failure), options.reconnectMaxDelay());
-        } else {
-            LOG.debugf("Election session attempt %d failed: %s", failedConnects, describe(failure));
-        }
+        opener.open(this::sessionOpened);
     }
 
     private void sessionOpened(PgConnection conn) {
-        connecting = null;
-        opening = null;
-        if (state != ElectionState.CONNECTING) { // left while it opened: leave() closes it
-            return;
-        }
-        if (failedConnects > 0) {
-            LOG.infof("Instance %s reopened its election session after %d failed attempts", options.instanceId(),
-                    failedConnects);
-            failedConnects = 0;
-        }
         SessionAttempt opened = new SessionAttempt(vertx, conn);
         attempt = opened;
         connected = true;
-        conn.closeHandler(v -> sessionLost(opened, "the connection was closed"));
+        conn.closeHandler(v -> lost(opened, "the connection was closed"));
         conn.exceptionHandler(t -> {
             // pg_terminate_backend, a server shutdown: the server says FATAL before it releases the lock, so stepping
             // down now, rather than when the socket closes, comes before anyone else can take over
             if (t instanceof PgException e && "FATAL".equals(e.getSeverity())) {
-                sessionLost(opened, describe(e));
+                lost(opened, describe(e));
             } else {
                 LOG.debugf("Election session error: %s", describe(t));
             }
@@ -224,133 +191,24 @@ public final class ElectionSession {
             }
         });
         moveTo(ElectionState.WAITING);
-        acquire(opened);
+        acquisition.acquire(opened);
     }
 
-    private void acquire(SessionAttempt follower) {
-        if (options.acquire() == AcquireStrategy.WAIT) {
-            // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
-            long silence = options.poll().plus(options.lease()).toMillis();
-            long timer = follower.after(silence,
-                    () -> sessionLost(follower, "no answer from the server within " + silence + "ms"));
-            follower.conn.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
-                if (!follower.current()) {
-                    return;
-                }
-                follower.cancel(timer);
-                if (ar.succeeded()) {
-                    lead(follower);
-                } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
-                    acquire(follower); // the wait timed out (lock_timeout = poll): check in and wait again
-                } else {
-                    sessionLost(follower, describe(ar.cause()));
-                }
-            });
-        } else {
-            follower.conn.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(options.lock()))
-                    .onComplete(ar -> {
-                        if (!follower.current()) {
-                            return;
-                        }
-                        if (ar.failed()) {
-                            sessionLost(follower, describe(ar.cause()));
-                        } else if (ar.result().iterator().next().getBoolean(0)) {
-                            lead(follower);
-                        } else {
-                            follower.after(options.poll().toMillis(), () -> acquire(follower));
-                        }
-                    });
-        }
-    }
-
-    private void lead(SessionAttempt holder) {
-        moveTo(ElectionState.BEGINNING_TERM);
-        // the next term and LISTEN in one simple query: the term's row lock waits for fenced transactions of the
-        // previous term to end, and the LISTEN takes effect with it
-        long sent = System.nanoTime();
-        holder.conn.query(leadSql).execute().onComplete(ar -> {
-            if (!holder.current()) {
-                return;
-            }
-            if (ar.failed()) {
-                sessionLost(holder, "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
-                        + describe(ar.cause()));
-            } else if (lease.tooLate(sent, options.heartbeat())) {
-                // fenced transactions held the term up so long that the lease would end before the first heartbeat:
-                // confirm the session afresh
-                confirmThenLead(holder, ar.result().iterator().next().getLong(0));
-            } else {
-                becomeLeader(holder, ar.result().iterator().next().getLong(0), sent);
-            }
-        });
-    }
-
-    private void confirmThenLead(SessionAttempt holder, long newTerm) {
-        long sent = System.nanoTime();
-        holder.conn.query("SELECT 1").execute().onComplete(ar -> {
-            if (!holder.current()) {
-                return;
-            }
-            if (ar.failed()) {
-                sessionLost(holder, describe(ar.cause()));
-            } else if (lease.tooLate(sent, options.heartbeat())) {
-                sessionLost(holder, "the session was not confirmed well within the lease of " + options.lease());
-            } else {
-                becomeLeader(holder, newTerm, sent);
-            }
-        });
-    }
-
-    /** The lock is held, the term has begun and the channels are listened to; the lease counts from {@code confirmed}. */
-    private void becomeLeader(SessionAttempt leader, long newTerm, long confirmed) {
+    /** The lock is held, the term has begun and the channels are listened to. */
+    private void becomeLeader(SessionAttempt leader, long newTerm, long confirmedAt) {
         term = newTerm;
-        lease.confirm(confirmed);
+        lease.confirm(confirmedAt);
         moveTo(ElectionState.LEADING);
         Instant since = Instant.now(); // leadership took effect here; the log line and timers come after
         lastAcquireTime = Duration.ofNanos(System.nanoTime() - leader.openedAt);
-        leader.every(options.heartbeat().toMillis(), () -> heartbeat(leader));
-        leader.after(lease.remainingMillis(), () -> leaseCheck(leader));
+        heartbeat.start(leader);
         LOG.infof("Instance %s is now the leader of lock %d in term %d, listening on %s", options.instanceId(),
                 options.lock(), newTerm, options.channels());
         listener.leadershipChanged(true, newTerm, since);
     }
 
-    /** Confirms the session; while stepping down or leaving, only keeps it busy so that no follower evicts it. */
-    private void heartbeat(SessionAttempt leader) {
-        if (!leader.beginHeartbeat()) {
-            return; // the previous confirmation is still out: the lease decides
-        }
-        long sent = System.nanoTime();
-        leader.conn.query("SELECT 1").execute().onComplete(ar -> {
-            if (!leader.current()) {
-                return;
-            }
-            leader.heartbeatAnswered();
-            if (ar.failed()) {
-                sessionLost(leader, describe(ar.cause()));
-            } else if (state == ElectionState.LEADING && !lease.valid()) {
-                // the answer came after the lease ran out (a stalled event loop): leadership has ended already
-                sessionLost(leader, "its lease of " + options.lease() + " ran out before the heartbeat was answered");
-            } else if (state == ElectionState.LEADING) {
-                lease.confirm(sent);
-            }
-        });
-    }
-
-    /** Fires when the lease would run out: steps down if no heartbeat has renewed it, or checks again when it would. */
-    private void leaseCheck(SessionAttempt leader) {
-        if (state != ElectionState.LEADING) {
-            return;
-        }
-        if (lease.valid()) {
-            leader.after(lease.remainingMillis(), () -> leaseCheck(leader));
-        } else {
-            sessionLost(leader, "its lease of " + options.lease() + " ran out unconfirmed");
-        }
-    }
-
     /** The session failed or its lease ran out: step down if leading, drop the session, rejoin the election. */
-    private void sessionLost(SessionAttempt lost, String reason) {
+    private void lost(SessionAttempt lost, String reason) {
         if (!lost.current()) {
             return;
         }

@@ -1,0 +1,65 @@
+package io.quarkiverse.leader.runtime;
+
+import static io.quarkiverse.leader.runtime.SessionSetup.describe;
+
+import java.util.function.BiConsumer;
+import java.util.function.BooleanSupplier;
+
+/**
+ * Confirms the leader's session every heartbeat, renewing its lease, and reports the session lost when a confirmation
+ * fails or the lease runs out unconfirmed. While the leader steps down or leaves it keeps the session busy only, so
+ * that no follower takes it for hung.
+ */
+final class Heartbeat {
+
+    private final ElectionOptions options;
+    private final Lease lease;
+    private final BooleanSupplier leading;
+    private final BiConsumer<SessionAttempt, String> lost;
+
+    Heartbeat(ElectionOptions options, Lease lease, BooleanSupplier leading, BiConsumer<SessionAttempt, String> lost) {
+        this.options = options;
+        this.lease = lease;
+        this.leading = leading;
+        this.lost = lost;
+    }
+
+    /** Starts beating on the leader's session; its timers end with the session attempt. */
+    void start(SessionAttempt leader) {
+        leader.every(options.heartbeat().toMillis(), () -> beat(leader));
+        leader.after(lease.remainingMillis(), () -> checkLease(leader));
+    }
+
+    private void beat(SessionAttempt leader) {
+        if (!leader.beginHeartbeat()) {
+            return; // the previous confirmation is still out: the lease decides
+        }
+        long sent = System.nanoTime();
+        leader.conn.query("SELECT 1").execute().onComplete(ar -> {
+            if (!leader.current()) {
+                return;
+            }
+            leader.heartbeatAnswered();
+            if (ar.failed()) {
+                lost.accept(leader, describe(ar.cause()));
+            } else if (leading.getAsBoolean() && !lease.valid()) {
+                // the answer came after the lease ran out (a stalled event loop): leadership has ended already
+                lost.accept(leader, "its lease of " + options.lease() + " ran out before the heartbeat was answered");
+            } else if (leading.getAsBoolean()) {
+                lease.confirm(sent);
+            }
+        });
+    }
+
+    /** Fires when the lease would run out: reports it lost if no heartbeat renewed it, or checks again when it would. */
+    private void checkLease(SessionAttempt leader) {
+        if (!leading.getAsBoolean()) {
+            return;
+        }
+        if (lease.valid()) {
+            leader.after(lease.remainingMillis(), () -> checkLease(leader));
+        } else {
+            lost.accept(leader, "its lease of " + options.lease() + " ran out unconfirmed");
+        }
+    }
+}

@@ -1,0 +1,129 @@
+package io.quarkiverse.leader.runtime;
+
+import static io.quarkiverse.leader.runtime.SessionSetup.describe;
+
+import org.jboss.logging.Logger;
+
+import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Tuple;
+
+/**
+ * Takes the lock on a follower's session and begins a term: waits in {@code pg_advisory_lock} (or polls with
+ * {@code pg_try_advisory_lock}), then runs the next term and the LISTENs in one query.
+ */
+final class LockAcquisition {
+
+    private static final Logger LOG = Logger.getLogger(LockAcquisition.class);
+
+    /** lock_timeout ran out while waiting in pg_advisory_lock. */
+    private static final String LOCK_NOT_AVAILABLE = "55P03";
+
+    /** What the election hears of an acquisition; called on its context, for a session that is still current. */
+    interface Outcome {
+
+        /** The lock is held; the term is being begun. */
+        void locked(SessionAttempt holder);
+
+        /** The term has begun and the channels are listened to; the lease counts from {@code confirmedAt}. */
+        void leading(SessionAttempt holder, long term, long confirmedAt);
+
+        void lost(SessionAttempt attempt, String reason);
+    }
+
+    private final ElectionOptions options;
+    private final Lease lease;
+    private final Outcome outcome;
+    // built now, not on the handover path, where a cold string concatenation costs milliseconds
+    private final String leadSql;
+
+    LockAcquisition(ElectionOptions options, Lease lease, Outcome outcome) {
+        this.options = options;
+        this.lease = lease;
+        this.outcome = outcome;
+        this.leadSql = options.leadSql();
+    }
+
+    void acquire(SessionAttempt follower) {
+        if (options.acquire() == AcquireStrategy.WAIT) {
+            waitForLock(follower);
+        } else {
+            tryLock(follower);
+        }
+    }
+
+    private void waitForLock(SessionAttempt follower) {
+        // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
+        long silence = options.poll().plus(options.lease()).toMillis();
+        long timer = follower.after(silence,
+                () -> outcome.lost(follower, "no answer from the server within " + silence + "ms"));
+        follower.conn.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
+            if (!follower.current()) {
+                return;
+            }
+            follower.cancel(timer);
+            if (ar.succeeded()) {
+                beginTerm(follower);
+            } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
+                waitForLock(follower); // the wait timed out (lock_timeout = poll): check in and wait again
+            } else {
+                outcome.lost(follower, describe(ar.cause()));
+            }
+        });
+    }
+
+    private void tryLock(SessionAttempt follower) {
+        follower.conn.preparedQuery("SELECT pg_try_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
+            if (!follower.current()) {
+                return;
+            }
+            if (ar.failed()) {
+                outcome.lost(follower, describe(ar.cause()));
+            } else if (ar.result().iterator().next().getBoolean(0)) {
+                beginTerm(follower);
+            } else {
+                follower.after(options.poll().toMillis(), () -> tryLock(follower));
+            }
+        });
+    }
+
+    private void beginTerm(SessionAttempt holder) {
+        outcome.locked(holder);
+        // the next term and LISTEN in one simple query: the term's row lock waits for fenced transactions of the
+        // previous term to end, and the LISTEN takes effect with it
+        long sent = System.nanoTime();
+        holder.conn.query(leadSql).execute().onComplete(ar -> {
+            if (!holder.current()) {
+                return;
+            }
+            if (ar.failed()) {
+                outcome.lost(holder, "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
+                        + describe(ar.cause()));
+            } else if (lease.tooLate(sent, options.heartbeat())) {
+                // fenced transactions held the term up so long that the lease would end before the first heartbeat:
+                // confirm the session afresh
+                LOG.debugf("Beginning term took longer than lease - heartbeat: confirming the session of lock %d",
+                        options.lock());
+                confirm(holder, ar.result().iterator().next().getLong(0));
+            } else {
+                outcome.leading(holder, ar.result().iterator().next().getLong(0), sent);
+            }
+        });
+    }
+
+    private void confirm(SessionAttempt holder, long term) {
+        long sent = System.nanoTime();
+        holder.conn.query("SELECT 1").execute().onComplete(ar -> {
+            if (!holder.current()) {
+                return;
+            }
+            if (ar.failed()) {
+                outcome.lost(holder, describe(ar.cause()));
+            } else if (lease.tooLate(sent, options.heartbeat())) {
+                outcome.lost(holder, "the session was not confirmed well within the lease of " + options.lease());
+            } else {
+                outcome.leading(holder, term, sent);
+            }
+        });
+    }
+}
