@@ -13,8 +13,9 @@ import jakarta.interceptor.InterceptorBinding;
  * Runs the annotated bean method (or every business method of the annotated bean) only on the instance that leads,
  * e.g. a {@code @Scheduled} job that must run once in the cluster.
  * <p>
- * On an instance that does not lead, a method returning {@code void}, {@code Uni} or {@code CompletionStage} is
- * skipped (it returns nothing, or a completed {@code Uni}/{@code CompletionStage} with a {@code null} item); any other
+ * On an instance that does not lead, a method returning {@code void}, {@code Uni}, {@code Multi} or
+ * {@code CompletionStage} is skipped (it returns nothing, a completed {@code Uni}/{@code CompletionStage} with a
+ * {@code null} item, or an empty {@code Multi}); any other
  * method, or any method when {@link #skip()} is {@code false}, throws {@link NotLeaderException}.
  */
 @InterceptorBinding

@@ -3,6 +3,7 @@ package io.quarkiverse.leader.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.time.Duration;
 import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.enterprise.context.ApplicationScoped;
@@ -15,6 +16,7 @@ import io.quarkiverse.leader.LeaderOnly;
 import io.quarkiverse.leader.NotLeaderException;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkus.test.QuarkusUnitTest;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -36,6 +38,8 @@ class LeaderOnlyOnFollowerTest {
         assertThat(jobs.runs).hasValue(0);
         assertThat(jobs.runAsync().await().indefinitely()).isNull();
         assertThat(jobs.runs).hasValue(0);
+        assertThat(jobs.stream().collect().asList().await().atMost(Duration.ofSeconds(5))).isEmpty();
+        assertThat(jobs.runs).hasValue(0);
         assertThatThrownBy(jobs::compute).isInstanceOf(NotLeaderException.class)
                 .hasMessageContaining(Jobs.class.getName() + "#compute runs on the leader only");
         assertThatThrownBy(jobs::mustRun).isInstanceOf(NotLeaderException.class);
@@ -56,6 +60,12 @@ class LeaderOnlyOnFollowerTest {
         Uni<Void> runAsync() {
             runs.incrementAndGet();
             return Uni.createFrom().voidItem();
+        }
+
+        @LeaderOnly
+        Multi<String> stream() {
+            runs.incrementAndGet();
+            return Multi.createFrom().items("a", "b");
         }
 
         @LeaderOnly

@@ -109,6 +109,20 @@ class NotificationDeliveryTest {
             assertThat(handlers.blockingUniOnEventLoop).containsExactly(false);
             assertThat(handlers.virtualOnEventLoop).containsExactly(false);
         });
+        // on a JDK with virtual threads (21+) the method runs on one; on 17 it falls back to a worker
+        assertThat(handlers.virtualThread).containsExactly(VIRTUAL_THREADS);
+    }
+
+    /** Whether this JDK has virtual threads. */
+    static final boolean VIRTUAL_THREADS = Runtime.version().feature() >= 21;
+
+    /** {@code Thread.isVirtual()}, called where the JDK has it; false on older ones. */
+    static boolean onVirtualThread() {
+        try {
+            return (Boolean) Thread.class.getMethod("isVirtual").invoke(Thread.currentThread());
+        } catch (ReflectiveOperationException e) {
+            return false;
+        }
     }
 
     @Test
@@ -289,6 +303,7 @@ class NotificationDeliveryTest {
 
         final List<Boolean> blockingUniOnEventLoop = new CopyOnWriteArrayList<>();
         final List<Boolean> virtualOnEventLoop = new CopyOnWriteArrayList<>();
+        final List<Boolean> virtualThread = new CopyOnWriteArrayList<>();
         final List<List<Order>> batches = new CopyOnWriteArrayList<>();
         final List<List<Order>> arrays = new CopyOnWriteArrayList<>();
         final List<String> overlapped = new CopyOnWriteArrayList<>();
@@ -305,6 +320,7 @@ class NotificationDeliveryTest {
         @RunOnVirtualThread
         @OnLeaderNotification("virtual")
         void virtual(String payload) {
+            virtualThread.add(onVirtualThread());
             virtualOnEventLoop.add(Context.isOnEventLoopThread());
         }
 

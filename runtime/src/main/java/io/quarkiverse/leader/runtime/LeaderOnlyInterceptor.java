@@ -16,6 +16,7 @@ import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeaderOnly;
 import io.quarkiverse.leader.NotLeaderException;
 import io.quarkus.arc.ArcInvocationContext;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 
 /**
@@ -48,6 +49,9 @@ public class LeaderOnlyInterceptor {
             }
             if (returnType == Uni.class) {
                 return Uni.createFrom().nullItem();
+            }
+            if (returnType == Multi.class) {
+                return Multi.createFrom().empty();
             }
             if (returnType == CompletionStage.class || returnType == CompletableFuture.class) {
                 return CompletableFuture.completedFuture(null);

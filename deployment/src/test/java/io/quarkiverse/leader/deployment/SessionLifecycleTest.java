@@ -1,0 +1,88 @@
+package io.quarkiverse.leader.deployment;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.awaitility.Awaitility.await;
+import static org.junit.jupiter.api.Assumptions.assumeTrue;
+
+import java.time.Duration;
+import java.util.List;
+
+import jakarta.inject.Inject;
+
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
+
+import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
+import io.quarkiverse.leader.runtime.ElectionOptions;
+import io.quarkiverse.leader.runtime.ElectionSession;
+import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.quarkiverse.leader.test.TestPostgres;
+import io.quarkus.test.QuarkusUnitTest;
+import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnection;
+
+/**
+ * The election's session from its first moment to its last: a stop during start-up leaves no session behind, and the
+ * server's own timeouts never end a session that waits for the lock.
+ */
+class SessionLifecycleTest {
+
+    @RegisterExtension
+    static final QuarkusUnitTest TEST = TestElections.sessionTest();
+
+    @Inject
+    Vertx vertx;
+
+    @Test
+    void aStopDuringStartUpLeavesNoSessionBehind() {
+        for (int i = 0; i < 5; i++) {
+            String id = "starting-" + i;
+            ElectionSession election = new ElectionSession(vertx,
+                    TestElections.options(id, TestPostgres.uniqueLock(), AcquireStrategy.WAIT, List.of()),
+                    new RecordingListener());
+            election.start();
+            TestPostgres.await(election.stop()); // while its session is still being opened
+            await().atMost(Duration.ofSeconds(3)).until(() -> sessions(id) == 0);
+            // and none turns up later, from a connection that was on its way
+            await().during(Duration.ofMillis(500)).atMost(Duration.ofSeconds(2)).until(() -> sessions(id) == 0);
+        }
+    }
+
+    @Test
+    void aServerTransactionTimeoutDoesNotEndTheWaitForTheLock() {
+        assumeTrue(TestPostgres.sql("SHOW server_version_num").get(0).getString(0).compareTo("170000") >= 0,
+                "transaction_timeout exists from PostgreSQL 17 on");
+        long lock = TestPostgres.uniqueLock();
+        PgConnection holder = TestPostgres.connect();
+        TestPostgres.await(holder.query("SELECT pg_advisory_lock(" + lock + ")").execute());
+        ElectionOptions defaults = TestElections.options("patient", lock, AcquireStrategy.WAIT, List.of());
+        // a role or server default of 300 ms; each wait lasts a poll of 2 s
+        defaults.connectOptions().addProperty("transaction_timeout", "300ms");
+        ElectionOptions options = new ElectionOptions(defaults.connectOptions(), lock, "patient", List.of(),
+                AcquireStrategy.WAIT, Duration.ofSeconds(2), defaults.heartbeat(), defaults.lease(),
+                defaults.reconnectInitialDelay(), defaults.reconnectMaxDelay(), defaults.observerTimeout(),
+                defaults.terms());
+        ElectionSession follower = new ElectionSession(vertx, options, new RecordingListener());
+        try {
+            TestPostgres.await(follower.start());
+            int pid = await().atMost(Duration.ofSeconds(5)).until(() -> waitingPid(), p -> p != 0);
+            await().during(Duration.ofMillis(1500)).atMost(Duration.ofSeconds(3)).until(() -> waitingPid() == pid);
+            TestPostgres.await(holder.close());
+            await().atMost(Duration.ofSeconds(5)).until(follower::isLeader);
+        } finally {
+            TestPostgres.await(follower.stop());
+            TestPostgres.await(holder.close());
+        }
+    }
+
+    private static long sessions(String instanceId) {
+        return TestPostgres.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
+                "leader:" + instanceId).get(0).getLong(0);
+    }
+
+    /** The backend of the follower waiting in pg_advisory_lock, or 0. */
+    private static int waitingPid() {
+        return TestPostgres.sql("SELECT coalesce(max(pid), 0) FROM pg_stat_activity WHERE application_name = 'leader:patient'"
+                + " AND query LIKE '%pg_advisory_lock(%'").get(0).getInteger(0);
+    }
+}
