@@ -1,9 +1,17 @@
 package io.quarkiverse.leader.deployment;
 
+import java.util.Map;
+import java.util.Optional;
+
+import io.quarkiverse.leader.LeaderElection;
+import io.quarkus.runtime.annotations.ConfigDocIgnore;
 import io.quarkus.runtime.annotations.ConfigPhase;
 import io.quarkus.runtime.annotations.ConfigRoot;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
+import io.smallrye.config.WithDefaults;
+import io.smallrye.config.WithParentName;
+import io.smallrye.config.WithUnnamedKey;
 
 /**
  * Leader election, build time.
@@ -17,6 +25,16 @@ public interface LeaderBuildTimeConfig {
      */
     Health health();
 
+    /**
+     * The elections the build declares: the default one and every name that any {@code quarkus.leader."name".*}
+     * setting is given for. Only the names are fixed at build time; the values are the run-time settings.
+     */
+    @ConfigDocIgnore // the same properties as the run-time elections, which document them with their types and defaults
+    @WithParentName
+    @WithUnnamedKey(LeaderElection.DEFAULT_NAME)
+    @WithDefaults
+    Map<String, ElectionBuildTimeConfig> elections();
+
     interface Health {
 
         /**
@@ -26,5 +44,101 @@ public interface LeaderBuildTimeConfig {
          */
         @WithDefault("true")
         boolean enabled();
+    }
+
+    /**
+     * One election as the build sees it: each of the run-time settings of an election, by name, so that setting any of
+     * them declares it. Read as strings and never converted here: a value may be valid, or resolvable, only at run
+     * time.
+     */
+    interface ElectionBuildTimeConfig {
+
+        /**
+         * {@code enabled}, read at run time.
+         */
+        Optional<String> enabled();
+
+        /**
+         * {@code lock}, read at run time.
+         */
+        Optional<String> lock();
+
+        /**
+         * {@code datasource}, read at run time.
+         */
+        Optional<String> datasource();
+
+        /**
+         * {@code instance-id}, read at run time.
+         */
+        Optional<String> instanceId();
+
+        /**
+         * {@code acquire}, read at run time.
+         */
+        Optional<String> acquire();
+
+        /**
+         * {@code poll}, read at run time.
+         */
+        Optional<String> poll();
+
+        /**
+         * {@code heartbeat}, read at run time.
+         */
+        Optional<String> heartbeat();
+
+        /**
+         * {@code lease}, read at run time.
+         */
+        Optional<String> lease();
+
+        /**
+         * {@code reconnect-initial-delay}, read at run time.
+         */
+        Optional<String> reconnectInitialDelay();
+
+        /**
+         * {@code reconnect-max-delay}, read at run time.
+         */
+        Optional<String> reconnectMaxDelay();
+
+        /**
+         * {@code evict-hung-leader}, read at run time.
+         */
+        Optional<String> evictHungLeader();
+
+        /**
+         * {@code shutdown-timeout}, read at run time.
+         */
+        Optional<String> shutdownTimeout();
+
+        /**
+         * {@code fencing.*}, read at run time.
+         */
+        Fencing fencing();
+
+        interface Fencing {
+
+            /**
+             * {@code fencing.table}, read at run time.
+             */
+            Optional<String> table();
+
+            /**
+             * {@code fencing.schema}, read at run time.
+             */
+            Optional<String> schema();
+
+            /**
+             * {@code fencing.create-table}, read at run time.
+             */
+            Optional<String> createTable();
+
+            /**
+             * {@code fencing.idle-timeout}, read at run time.
+             */
+            Optional<String> idleTimeout();
+        }
     }
 }

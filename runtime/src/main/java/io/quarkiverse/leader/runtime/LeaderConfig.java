@@ -22,7 +22,9 @@ import io.smallrye.config.WithUnnamedKey;
 public interface LeaderConfig {
 
     /**
-     * The default election and the named ones, each on its own session and lock.
+     * The default election and the named ones, each on its own session and lock. Which named elections exist is fixed
+     * at build time: the build declares one for each name it sees any {@code quarkus.leader."name".*} property of, and
+     * start-up fails on a name that only the run-time configuration has. Their values are read at run time.
      */
     @ConfigDocMapKey("election-name")
     @WithParentName

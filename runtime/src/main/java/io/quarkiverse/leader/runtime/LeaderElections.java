@@ -6,6 +6,7 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 
 import jakarta.annotation.Priority;
@@ -62,6 +63,7 @@ public class LeaderElections {
     }
 
     void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
+        rejectElectionsTheBuildDidNotKnow(mpConfig);
         Map<Long, String> locks = new HashMap<>();
         for (LeaderElectionImpl election : elections.values()) {
             LeaderElectionImpl.validate(election.name(), electionConfig(election.name()));
@@ -73,6 +75,38 @@ public class LeaderElections {
             }
         }
         elections.values().forEach(election -> election.start(mpConfig));
+    }
+
+    /**
+     * Fails start-up on an election that the run-time configuration has and the build did not: its beans, handlers
+     * and checks are made at build time, so it would otherwise be silently left out.
+     */
+    private void rejectElectionsTheBuildDidNotKnow(Config mpConfig) {
+        List<String> problems = new ArrayList<>();
+        for (String name : new TreeSet<>(config.elections().keySet())) {
+            if (elections.containsKey(name)) {
+                continue;
+            }
+            List<String> properties = ElectionProperties.of(name, mpConfig.getPropertyNames());
+            if (properties.isEmpty()) {
+                continue; // the health switch, quarkus.leader.health.enabled, is not an election "health"
+            }
+            String seen = properties.get(0) + " from " + mpConfig.getConfigValue(properties.get(0)).getSourceName();
+            if (ElectionProperties.RESERVED.contains(name)) {
+                problems.add("quarkus.leader.\"" + name + "\".* cannot declare an election (" + seen + "): '" + name
+                        + "' is a group of the default election's settings; choose another name");
+            } else {
+                problems.add("The election '" + name + "' is in the run-time configuration (" + seen + ") but the"
+                        + " application was built without it: named elections are fixed at build time. To declare it,"
+                        + " set any quarkus.leader.\"" + name + "\".* property in the configuration the build reads"
+                        + " (application.properties, or a system property or environment variable of the build), e.g."
+                        + " quarkus.leader.\"" + name + "\".enabled=true, and build again; the elections of this build"
+                        + " are " + elections.keySet());
+            }
+        }
+        if (!problems.isEmpty()) {
+            throw new ConfigurationException(String.join("\n", problems));
+        }
     }
 
     /** The election of that name; the build made sure every name used in the application exists. */
