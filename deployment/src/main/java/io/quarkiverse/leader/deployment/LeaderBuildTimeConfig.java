@@ -114,6 +114,11 @@ public interface LeaderBuildTimeConfig {
         Optional<String> shutdownTimeout();
 
         /**
+         * {@code observer-timeout}, read at run time.
+         */
+        Optional<String> observerTimeout();
+
+        /**
          * {@code fencing.*}, read at run time.
          */
         Fencing fencing();

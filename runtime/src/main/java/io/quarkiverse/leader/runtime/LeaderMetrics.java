@@ -25,6 +25,13 @@ public interface LeaderMetrics {
     default void received(String election, String channel) {
     }
 
+    /**
+     * {@code count} notifications for a handler of {@code election} were dropped unhandled, because this instance
+     * stopped leading before they could run: neither a success nor a failure of the handler.
+     */
+    default void dropped(String election, String channel, String method, int count) {
+    }
+
     /** A handler of {@code election} finished with a notification. */
     default void handled(String election, String channel, String method, long nanos, boolean failed) {
     }

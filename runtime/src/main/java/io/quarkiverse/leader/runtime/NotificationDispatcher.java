@@ -40,6 +40,9 @@ final class NotificationDispatcher {
     private final Context applicationContext;
     private final BooleanSupplier leading;
     private final LeaderMetrics metrics;
+    /** What a call that was skipped, because leadership ended before it could run, completes with. */
+    private static final Object SKIPPED = new Object();
+
     private final Map<String, List<Handler>> byChannel = new HashMap<>();
     private final List<Promise<Void>> drainWaiters = new ArrayList<>();
     private int inFlight;
@@ -152,8 +155,13 @@ final class NotificationDispatcher {
             }
             inFlight++;
             long started = System.nanoTime();
-            execute(args).whenComplete((ignored, failure) -> context.runOnContext(v -> {
-                metrics.handled(method.election, method.channel, method.description, System.nanoTime() - started, failure != null);
+            execute(args).whenComplete((outcome, failure) -> context.runOnContext(v -> {
+                if (outcome == SKIPPED) {
+                    metrics.dropped(method.election, method.channel, method.description, 1);
+                } else {
+                    metrics.handled(method.election, method.channel, method.description, System.nanoTime() - started,
+                            failure != null);
+                }
                 if (failure != null) {
                     LOG.errorf(failure, "%s failed on a notification on channel '%s'; the next notification is still handled",
                             method.description, method.channel);
@@ -167,6 +175,7 @@ final class NotificationDispatcher {
             if (!queue.isEmpty()) {
                 LOG.warnf("Dropped %d queued notification(s) for %s: this instance no longer leads", queue.size(),
                         method.description);
+                metrics.dropped(method.election, method.channel, method.description, queue.size());
                 queue.clear();
             }
         }
@@ -200,7 +209,7 @@ final class NotificationDispatcher {
             Runnable task = () -> {
                 if (!leading.getAsBoolean()) {
                     LOG.debugf("Dropped a notification for %s: leadership ended before it could run", method.description);
-                    result.complete(null);
+                    result.complete(SKIPPED);
                     return;
                 }
                 invoke(args).whenComplete((r, t) -> {

@@ -19,7 +19,8 @@ import io.quarkiverse.leader.runtime.LeaderMetrics;
  * The elections' meters, when the application has Micrometer, each tagged with its {@code election}:
  * {@code leader.elected} (gauge, 0 or 1), {@code leader.transitions} (counter, tag {@code to}), {@code leader.acquire}
  * (timer), {@code leader.notifications.received} (counter, tag {@code channel}) and {@code leader.notifications.handled}
- * (timer, tags {@code channel}, {@code method}, {@code outcome}).
+ * (timer, tags {@code channel}, {@code method}, {@code outcome}) and {@code leader.notifications.dropped} (counter,
+ * tags {@code channel}, {@code method}: notifications a step-down left unhandled).
  */
 @Singleton
 public class MicrometerLeaderMetrics implements LeaderMetrics {
@@ -79,6 +80,13 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
                     handledTimer(election, channel, m, "failure") });
         }
         timers[failed ? 1 : 0].record(nanos, TimeUnit.NANOSECONDS);
+    }
+
+    @Override
+    public void dropped(String election, String channel, String method, int count) {
+        // rare (a step-down with work queued): built when needed
+        Counter.builder("leader.notifications.dropped").description("Notifications left unhandled by a step-down")
+                .tags("election", election, "channel", channel, "method", method).register(registry).increment(count);
     }
 
     private Timer handledTimer(String election, String channel, String method, String outcome) {
