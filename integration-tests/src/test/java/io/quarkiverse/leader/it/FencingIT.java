@@ -43,7 +43,6 @@ class FencingIT {
             "quarkus.leader.poll", "30s",
             "quarkus.leader.lease", LEASE_MS + "ms",
             "quarkus.leader.heartbeat", HEARTBEAT_MS + "ms",
-            "quarkus.leader.evict-hung-leader", "true",
             "quarkus.leader.reports.enabled", "false",
             "quarkus.leader.fencing.idle-timeout", IDLE_TIMEOUT_MS + "ms");
 
