@@ -67,7 +67,8 @@ public class LeaderElections {
             ElectionConfig config = electionConfig(election.name());
             LeaderElectionImpl.validate(election.name(), config);
             // advisory locks are per database: the same key on datasources of other databases does not compete
-            List<Object> key = List.of(election.lock(), config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME));
+            String datasource = config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
+            List<Object> key = List.of(election.lock(), datasource);
             String other = election.enabled() ? locks.putIfAbsent(key, election.name()) : null;
             if (other != null) {
                 throw new ConfigurationException("The elections " + describe(other) + " and "

@@ -10,19 +10,18 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * The session that holds an election's lock in the election's own database, as PostgreSQL sees it. Of a session of
- * another role, PostgreSQL shows its state only to a role with {@code pg_read_all_stats}: then {@code visible} is
+ * The session that holds an election's lock in the election's own database, as PostgreSQL sees it. PostgreSQL shows
+ * the state of a session only to its own role's members and to {@code pg_read_all_stats}: to others {@code visible} is
  * false, {@code idle} and {@code silentMillis} say nothing and {@code backendStart} is null.
  *
  * @param pid the backend process id of the session
- * @param role the role it runs as
  * @param applicationName its {@code application_name}: {@code leader:<instance-id>} for a default election session
  * @param visible whether this session may read the holder's state
  * @param idle whether it is idle, waiting for its client
  * @param silentMillis for how long the server has heard nothing from it
  * @param backendStart when the session began
  */
-record LockHolder(int pid, String role, String applicationName, boolean visible, boolean idle, long silentMillis,
+record LockHolder(int pid, String applicationName, boolean visible, boolean idle, long silentMillis,
         Instant backendStart) {
 
     /**
@@ -36,7 +35,7 @@ record LockHolder(int pid, String role, String applicationName, boolean visible,
               AND l.objid::bigint = ($1::bigint & 4294967295)""";
 
     private static final String QUERY = """
-            SELECT a.pid, a.usename, a.application_name, a.state_change IS NOT NULL AS visible,
+            SELECT a.pid, a.application_name, a.state_change IS NOT NULL AS visible,
                    a.state = 'idle' AS idle, a.backend_start,
                    coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
@@ -46,9 +45,8 @@ record LockHolder(int pid, String role, String applicationName, boolean visible,
         return client.preparedQuery(QUERY).execute(Tuple.of(lock)).map(rows -> {
             for (Row row : rows) {
                 OffsetDateTime start = row.getOffsetDateTime("backend_start");
-                return Optional.of(new LockHolder(row.getInteger("pid"), row.getString("usename"),
-                        row.getString("application_name"), row.getBoolean("visible"),
-                        Boolean.TRUE.equals(row.getBoolean("idle")), row.getLong("silent_ms"),
+                return Optional.of(new LockHolder(row.getInteger("pid"), row.getString("application_name"),
+                        row.getBoolean("visible"), Boolean.TRUE.equals(row.getBoolean("idle")), row.getLong("silent_ms"),
                         start == null ? null : start.toInstant()));
             }
             return Optional.empty();
