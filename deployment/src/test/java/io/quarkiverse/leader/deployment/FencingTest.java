@@ -133,7 +133,7 @@ class FencingTest {
         // the transaction's session ends and the next term begins in the table while this instance still leads in its
         // own view: the work finishes, the check before COMMIT passes, and COMMIT meets a closed connection
         TestPostgres.sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-                + " AND query LIKE 'INSERT INTO fencing_test_writes%'");
+                + " AND datname = current_database() AND query LIKE 'INSERT INTO fencing_test_writes%'");
         TestPostgres.sql("UPDATE quarkus_leader_term SET term = term + 1 WHERE lock_key = $1", election.lock());
         gate.complete(null);
 
@@ -181,7 +181,8 @@ class FencingTest {
 
     private static void awaitFencedTransactionIdle() {
         await().atMost(Duration.ofSeconds(10)).until(() -> TestPostgres.sql("SELECT count(*) FROM pg_stat_activity"
-                + " WHERE state = 'idle in transaction' AND query LIKE 'INSERT INTO fencing_test_writes%'").get(0)
+                + " WHERE state = 'idle in transaction' AND datname = current_database()"
+                + " AND query LIKE 'INSERT INTO fencing_test_writes%'").get(0)
                 .getLong(0) == 1);
     }
 }

@@ -81,7 +81,8 @@ class LeadershipEventsTest {
         // one hold only, even after rejoining
         assertThat(TestPostgres.lockHolders(election.lock())).isEqualTo(1);
         assertThat(TestPostgres.sql("SELECT count(*) FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid"
-                + " WHERE l.locktype = 'advisory' AND a.application_name = 'leader:events-test'").get(0).getLong(0))
+                + " WHERE l.locktype = 'advisory' AND a.application_name = 'leader:events-test'"
+                + " AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())").get(0).getLong(0))
                 .isEqualTo(1);
     }
 

@@ -10,7 +10,8 @@ import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
- * Two elections of one instance on the same lock would compete with each other: start-up fails, naming both.
+ * Two elections of one instance on the same lock of the same datasource would compete with each other: start-up fails,
+ * naming both.
  */
 class SharedLockConfigTest {
 
@@ -19,7 +20,7 @@ class SharedLockConfigTest {
             .overrideConfigKey("quarkus.leader.lock", "4711")
             .overrideConfigKey("quarkus.leader.jobs.lock", "4711")
             .assertException(e -> assertThat(e).hasStackTraceContaining(
-                    "The elections default and 'jobs' both run on lock 4711; give them different"
+                    "The elections default and 'jobs' both run on lock 4711 of the same datasource; give them different"
                             + " quarkus.leader.\"jobs\".lock values"));
 
     @Test

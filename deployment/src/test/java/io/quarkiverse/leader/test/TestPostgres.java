@@ -55,27 +55,107 @@ public final class TestPostgres {
 
     /** Runs one statement on a fresh connection of its own and returns its rows. */
     public static List<Row> sql(String sql, Object... params) {
-        return await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url()))
+        return sqlIn(url(), sql, params);
+    }
+
+    /** Runs one statement on a fresh connection to {@code databaseUrl} and returns its rows. */
+    public static List<Row> sqlIn(String databaseUrl, String sql, Object... params) {
+        return await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(databaseUrl))
                 .compose(conn -> conn.preparedQuery(sql).execute(Tuple.from(List.of(params)))
                         .onComplete(ar -> conn.close())))
                 .stream().collect(ArrayList::new, List::add, List::addAll);
     }
 
-    /** {@code pg_terminate_backend} of every session whose application_name is {@code leader:<instanceId>}. */
-    public static int terminateElectionSessions(String instanceId) {
-        return sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1",
-                "leader:" + instanceId).size();
+    /** The URL of another database of the test server, as another user. */
+    public static String url(String database, String user) {
+        URI base = URI.create(url());
+        return "postgresql://" + user + "@" + base.getHost() + (base.getPort() < 0 ? "" : ":" + base.getPort()) + "/"
+                + database + (base.getRawQuery() == null ? "" : "?" + base.getRawQuery());
     }
 
-    /** How many sessions hold the advisory lock {@code key} (granted holds, counted once per session). */
+    /** The user the tests connect as. */
+    public static String user() {
+        return PgConnectOptions.fromUri(url()).getUser();
+    }
+
+    /**
+     * A database of the test server for {@code purpose} alone, owned by {@code owner} (the test user when null), created
+     * on first use; its name. Drop it with {@link #dropDatabase(String)}.
+     */
+    public static String database(String purpose, String owner) {
+        return once("database", purpose, "CREATE DATABASE %s" + (owner == null ? "" : " OWNER " + owner));
+    }
+
+    /** A login role for {@code purpose} alone, with no privileges, created on first use; its name. */
+    public static String role(String purpose) {
+        return once("role", purpose, "CREATE ROLE %s LOGIN");
+    }
+
+    /** Drops a database of {@link #database}, ending its sessions. */
+    public static void dropDatabase(String name) {
+        sql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
+    }
+
+    public static void dropRole(String name) {
+        sql("DROP ROLE IF EXISTS " + name);
+    }
+
+    /** Creates an object once per JVM: a test class is loaded by more than one class loader, each running its statics. */
+    private static synchronized String once(String kind, String purpose, String ddl) {
+        String property = "leader.test." + kind + "." + purpose;
+        String name = System.getProperty(property);
+        if (name == null) {
+            name = "leader_" + purpose + "_" + Long.toHexString(uniqueLock());
+            sql(ddl.formatted(name));
+            System.setProperty(property, name);
+        }
+        return name;
+    }
+
+    /**
+     * {@code pg_terminate_backend} of every session of the test database whose application_name is
+     * {@code leader:<instanceId>}.
+     */
+    public static int terminateElectionSessions(String instanceId) {
+        return sql("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = $1"
+                + " AND datname = current_database()", "leader:" + instanceId).size();
+    }
+
+    /** How many sessions hold the advisory lock {@code key} in the test database (counted once per session). */
     public static long lockHolders(long key) {
-        return sql("SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
-                + " AND objsubid = 1 AND ((classid::bigint << 32) | objid::bigint) = $1", key).get(0).getLong(0);
+        return lockHolders(url(), key);
+    }
+
+    /**
+     * How many sessions hold the advisory lock {@code key} in the database of {@code databaseUrl}: advisory locks are per
+     * database, while pg_locks lists those of every database of the server.
+     */
+    public static long lockHolders(String databaseUrl, long key) {
+        return sqlIn(databaseUrl, "SELECT count(DISTINCT pid) FROM pg_locks WHERE locktype = 'advisory' AND granted"
+                + " AND objsubid = 1 AND database = (SELECT oid FROM pg_database WHERE datname = current_database())"
+                + " AND ((classid::bigint << 32) | objid::bigint) = $1", key).get(0).getLong(0);
     }
 
     /** A connection of the test's own, outside any application. */
     public static PgConnection connect() {
         return await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url())));
+    }
+
+    /** A connection of the test's own to {@code databaseUrl}, shown in pg_stat_activity as {@code applicationName}. */
+    public static PgConnection connect(String databaseUrl, String applicationName) {
+        return await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(databaseUrl)
+                .addProperty("application_name", applicationName)));
+    }
+
+    /** Takes the advisory lock {@code key} on {@code conn} and returns the backend pid of that session. */
+    public static int holdLock(PgConnection conn, long key) {
+        return await(conn.preparedQuery("SELECT pg_backend_pid() FROM (SELECT pg_advisory_lock($1)) l")
+                .execute(Tuple.of(key))).iterator().next().getInteger(0);
+    }
+
+    /** Whether the server still has a session with that backend pid (pids are unique across the server). */
+    public static boolean alive(int pid) {
+        return sql("SELECT count(*) FROM pg_stat_activity WHERE pid = $1", pid).get(0).getLong(0) == 1;
     }
 
     public static <T> T await(Future<T> future) {

@@ -136,7 +136,7 @@ class BenchIT {
                 await().atMost(Duration.ofSeconds(10)).until(() -> TestPostgres.lockHolders(lock) == 1);
                 long t0 = System.currentTimeMillis();
                 TestPostgres.await(admin.preparedQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        + " WHERE application_name = $1").execute(Tuple.of("leader:" + leader.id())));
+                        + " WHERE application_name = $1 AND datname = current_database()").execute(Tuple.of("leader:" + leader.id())));
                 terminate.add(takeover(t0));
             }
         } finally {
@@ -443,8 +443,8 @@ class BenchIT {
         double followerRate = rates.get(follower.id());
         results.put("idle_leader_queries_per_s", round(leaderRate));
         results.put("idle_follower_queries_per_s", round(followerRate));
-        long sessions = TestPostgres.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1",
-                "leader:" + follower.id()).get(0).getLong(0);
+        long sessions = TestPostgres.sql("SELECT count(*) FROM pg_stat_activity WHERE application_name = $1"
+                + " AND datname = current_database()", "leader:" + follower.id()).get(0).getLong(0);
         results.put("election_sessions_per_instance", sessions);
         table.add(String.format("%-44s leader %.2f  follower %.2f", "idle statements/s (heartbeat 1s, poll 10s)",
                 leaderRate, followerRate));
@@ -495,7 +495,7 @@ class BenchIT {
             long end = System.nanoTime() + window.toNanos();
             while (System.nanoTime() < end) {
                 for (Row row : TestPostgres.await(conn.query("SELECT application_name, query_start FROM pg_stat_activity"
-                        + " WHERE application_name LIKE 'leader:bench-%'").execute())) {
+                        + " WHERE application_name LIKE 'leader:bench-%' AND datname = current_database()").execute())) {
                     Set<Object> seen = starts.get(row.getString(0));
                     if (seen != null) {
                         seen.add(row.getValue(1));

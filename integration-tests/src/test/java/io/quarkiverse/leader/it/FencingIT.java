@@ -43,7 +43,6 @@ class FencingIT {
             "quarkus.leader.poll", "30s",
             "quarkus.leader.lease", LEASE_MS + "ms",
             "quarkus.leader.heartbeat", HEARTBEAT_MS + "ms",
-            "quarkus.leader.evict-hung-leader", "true",
             "quarkus.leader.reports.enabled", "false",
             "quarkus.leader.fencing.idle-timeout", IDLE_TIMEOUT_MS + "ms");
 
@@ -164,7 +163,7 @@ class FencingIT {
     private long awaitFencedTransactionIdle() {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
                 .until(() -> TestPostgres.sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-                        + " AND query LIKE 'INSERT INTO sample_fenced_writes%'").get(0).getLong(0) == 1);
+                        + " AND datname = current_database() AND query LIKE 'INSERT INTO sample_fenced_writes%'").get(0).getLong(0) == 1);
         return System.currentTimeMillis();
     }
 

@@ -112,8 +112,8 @@ class MultiInstanceIT {
                 .extracting(t -> t.get("leader")).containsExactly(true, false));
         // it has rejoined: its new session waits for the lock
         await().atMost(Duration.ofSeconds(15)).until(() -> TestPostgres.sql(
-                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1", "leader:" + leader.id())
-                .get(0).getLong(0) == 1);
+                "SELECT count(*) FROM pg_stat_activity WHERE application_name = $1 AND datname = current_database()",
+                "leader:" + leader.id()).get(0).getLong(0) == 1);
         assertThat(TestPostgres.lockHolders(lock)).isEqualTo(1);
     }
 

@@ -106,7 +106,8 @@ public class LeaderElectionImpl implements LeaderElection {
         election = started;
         metrics.joined(name);
         if (config.evictHungLeader()) {
-            eviction = new HungLeaderEviction(started.context(), this::pool, options, started::isLeader);
+            eviction = new HungLeaderEviction(started.context(), this::pool, options, started::isLeader,
+                    property(name, "evict-hung-leader"));
             eviction.start();
             LOG.infof("Followers end the session of a leader silent for more than %s (%s)", options.evictionThreshold(),
                     property(name, "evict-hung-leader"));
@@ -184,9 +185,11 @@ public class LeaderElectionImpl implements LeaderElection {
                                 String leader = row.getString("instance_id");
                                 Instant since = row.getOffsetDateTime("since").toInstant();
                                 // a holder that has not begun its term in this session yet (a takeover under way, or
-                                // the same instance back on a new session) does not lead yet
+                                // the same instance back on a new session) does not lead yet; of another role's
+                                // session, without pg_read_all_stats, only its name can be read, and it decides
+                                Instant started = holder.get().backendStart();
                                 if (applicationName(leader).equals(holder.get().applicationName())
-                                        && !since.isBefore(holder.get().backendStart())) {
+                                        && (started == null || !since.isBefore(started))) {
                                     return Optional.of(new LeaderInfo(leader, row.getLong("term"), since));
                                 }
                             }

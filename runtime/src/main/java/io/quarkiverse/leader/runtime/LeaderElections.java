@@ -25,6 +25,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
+import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
@@ -64,14 +65,18 @@ public class LeaderElections {
 
     void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
         rejectElectionsTheBuildDidNotKnow(mpConfig);
-        Map<Long, String> locks = new HashMap<>();
+        Map<List<Object>, String> locks = new HashMap<>();
         for (LeaderElectionImpl election : elections.values()) {
-            LeaderElectionImpl.validate(election.name(), electionConfig(election.name()));
-            String other = election.enabled() ? locks.putIfAbsent(election.lock(), election.name()) : null;
+            ElectionConfig config = electionConfig(election.name());
+            LeaderElectionImpl.validate(election.name(), config);
+            // advisory locks are per database: the same key on datasources of other databases does not compete
+            String datasource = config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
+            List<Object> key = List.of(election.lock(), datasource);
+            String other = election.enabled() ? locks.putIfAbsent(key, election.name()) : null;
             if (other != null) {
                 throw new ConfigurationException("The elections " + describe(other) + " and "
-                        + describe(election.name()) + " both run on lock " + election.lock() + "; give them different "
-                        + LeaderElectionImpl.property(election.name(), "lock") + " values");
+                        + describe(election.name()) + " both run on lock " + election.lock() + " of the same datasource;"
+                        + " give them different " + LeaderElectionImpl.property(election.name(), "lock") + " values");
             }
         }
         elections.values().forEach(election -> election.start(mpConfig));

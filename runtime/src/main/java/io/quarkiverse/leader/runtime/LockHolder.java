@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Instant;
+import java.time.OffsetDateTime;
 import java.util.Optional;
 
 import io.vertx.core.Future;
@@ -9,31 +10,44 @@ import io.vertx.sqlclient.SqlClient;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * The session that holds an election's lock, as PostgreSQL sees it.
+ * The session that holds an election's lock in the election's own database, as PostgreSQL sees it. PostgreSQL shows
+ * the state of a session only to its own role's members and to {@code pg_read_all_stats}: to others {@code visible} is
+ * false, {@code idle} and {@code silentMillis} say nothing and {@code backendStart} is null.
  *
  * @param pid the backend process id of the session
  * @param applicationName its {@code application_name}: {@code leader:<instance-id>} for a default election session
+ * @param visible whether this session may read the holder's state
  * @param idle whether it is idle, waiting for its client
  * @param silentMillis for how long the server has heard nothing from it
  * @param backendStart when the session began
  */
-record LockHolder(int pid, String applicationName, boolean idle, long silentMillis, Instant backendStart) {
+record LockHolder(int pid, String applicationName, boolean visible, boolean idle, long silentMillis,
+        Instant backendStart) {
+
+    /**
+     * The granted hold of lock $1 in the current database, on {@code pg_locks l}: advisory locks are per database, while
+     * {@code pg_locks} lists those of every database of the server.
+     */
+    static final String HELD_HERE = """
+            l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
+              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+              AND l.classid::bigint = (($1::bigint >> 32) & 4294967295)
+              AND l.objid::bigint = ($1::bigint & 4294967295)""";
 
     private static final String QUERY = """
-            SELECT a.pid, a.application_name, a.state = 'idle' AS idle, a.backend_start,
-                   (extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint AS silent_ms
+            SELECT a.pid, a.application_name, a.state_change IS NOT NULL AS visible,
+                   a.state = 'idle' AS idle, a.backend_start,
+                   coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
-            WHERE l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.classid::bigint = (($1::bigint >> 32) & 4294967295)
-              AND l.objid::bigint = ($1::bigint & 4294967295)
-            """;
+            WHERE\s""" + HELD_HERE;
 
     static Future<Optional<LockHolder>> find(SqlClient client, long lock) {
         return client.preparedQuery(QUERY).execute(Tuple.of(lock)).map(rows -> {
             for (Row row : rows) {
+                OffsetDateTime start = row.getOffsetDateTime("backend_start");
                 return Optional.of(new LockHolder(row.getInteger("pid"), row.getString("application_name"),
-                        Boolean.TRUE.equals(row.getBoolean("idle")), row.getLong("silent_ms"),
-                        row.getOffsetDateTime("backend_start").toInstant()));
+                        row.getBoolean("visible"), Boolean.TRUE.equals(row.getBoolean("idle")), row.getLong("silent_ms"),
+                        start == null ? null : start.toInstant()));
             }
             return Optional.empty();
         });
