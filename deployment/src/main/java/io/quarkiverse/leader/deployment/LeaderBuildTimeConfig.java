@@ -119,6 +119,11 @@ public interface LeaderBuildTimeConfig {
         Optional<String> observerTimeout();
 
         /**
+         * {@code send-timeout}, read at run time.
+         */
+        Optional<String> sendTimeout();
+
+        /**
          * {@code fencing.*}, read at run time.
          */
         Fencing fencing();

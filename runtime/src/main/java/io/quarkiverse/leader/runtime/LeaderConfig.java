@@ -138,6 +138,14 @@ public interface LeaderConfig {
         Duration observerTimeout();
 
         /**
+         * How long {@code notify} waits for PostgreSQL to accept a notification before it fails with a
+         * {@code SendTimeoutException} (the notification may or may not have been sent); {@code notifyAndAwait} waits
+         * no longer.
+         */
+        @WithDefault("10s")
+        Duration sendTimeout();
+
+        /**
          * Terms and fenced transactions.
          */
         Fencing fencing();

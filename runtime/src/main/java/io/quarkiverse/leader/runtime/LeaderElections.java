@@ -44,6 +44,11 @@ public class LeaderElections {
     private final LeaderConfig config;
     private final Map<String, LeaderElectionImpl> elections = new LinkedHashMap<>();
     private final ElectionLoop loop = new ElectionLoop();
+    private final Vertx vertx;
+    private final ObjectMapper mapper;
+    private final NotificationMethods methods;
+    private final Event<LeadershipChanged> events;
+    private final LeaderMetrics metrics;
     private Future<Void> left;
 
     @Inject
@@ -51,15 +56,19 @@ public class LeaderElections {
             NotificationMethods methods, Event<LeadershipChanged> events, Instance<LeaderMetrics> metrics,
             Config mpConfig) {
         this.config = config;
-        LeaderMetrics meters = metrics.isResolvable() ? metrics.get() : LeaderMetrics.NONE;
+        this.vertx = vertx;
+        this.mapper = mapper;
+        this.methods = methods;
+        this.events = events;
+        this.metrics = metrics.isResolvable() ? metrics.get() : LeaderMetrics.NONE;
         // a named election is this same instance: it shares the default election's id unless it sets its own
         String defaultInstanceId = electionConfig(LeaderElection.DEFAULT_NAME).instanceId()
-                .orElseGet(LeaderElectionImpl::defaultInstanceId);
+                .orElseGet(ElectionSettings::defaultInstanceId);
         for (String name : names.names()) {
             ElectionConfig election = electionConfig(name);
-            long lock = election.lock().orElseGet(() -> LeaderElectionImpl.defaultLock(mpConfig, name));
+            long lock = election.lock().orElseGet(() -> ElectionSettings.defaultLock(mpConfig, name));
             elections.put(name, new LeaderElectionImpl(name, election, election.instanceId().orElse(defaultInstanceId),
-                    lock, vertx, loop, mapper, methods.forElection(name), events, meters));
+                    lock, mapper));
         }
     }
 
@@ -68,7 +77,7 @@ public class LeaderElections {
         Map<List<Object>, String> locks = new HashMap<>();
         for (LeaderElectionImpl election : elections.values()) {
             ElectionConfig config = electionConfig(election.name());
-            LeaderElectionImpl.validate(election.name(), config);
+            ElectionSettings.validate(election.name(), config);
             // advisory locks are per database: the same key on datasources of other databases does not compete
             String datasource = config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
             List<Object> key = List.of(election.lock(), datasource);
@@ -76,10 +85,12 @@ public class LeaderElections {
             if (other != null) {
                 throw new ConfigurationException("The elections " + describe(other) + " and "
                         + describe(election.name()) + " both run on lock " + election.lock() + " of the same datasource;"
-                        + " give them different " + LeaderElectionImpl.property(election.name(), "lock") + " values");
+                        + " give them different " + ElectionSettings.property(election.name(), "lock") + " values");
             }
         }
-        elections.values().forEach(election -> election.start(mpConfig));
+        for (LeaderElectionImpl election : elections.values()) {
+            election.start(mpConfig, loop, vertx, mapper, methods.forElection(election.name()), events, metrics);
+        }
     }
 
     /**

@@ -20,8 +20,9 @@ import io.smallrye.mutiny.Uni;
 
 /**
  * Readiness: UP whether or not this instance leads, so that a rolling update never waits for leadership; DOWN only
- * while an election has no session to PostgreSQL. Its data name, for each election, this instance's role, the current
- * leader, its term and since when; a named election's keys start with its name ({@code jobs.role}).
+ * while an election has no session to PostgreSQL, which includes the whole of shutdown. Its data name, for each
+ * election, this instance's role, the current leader (read at most once a heartbeat, however often probes come), its
+ * term and since when; a named election's keys start with its name ({@code jobs.role}).
  */
 @Readiness
 @ApplicationScoped
@@ -51,7 +52,7 @@ public class LeaderHealthCheck implements AsyncHealthCheck {
                 response.down();
             } else if (!role.equals("disabled")) {
                 // bounded: a pool saturated by the application must not hang the probe
-                checks.add(election.currentLeader()
+                checks.add(election.recentLeader()
                         .ifNoItem().after(LEADER_QUERY_TIMEOUT).fail()
                         .invoke(leader -> leader.ifPresentOrElse(l -> {
                             data.accept("leader", l.instanceId());
