@@ -18,12 +18,17 @@ import jakarta.inject.Singleton;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
+import com.fasterxml.jackson.annotation.JsonCreator;
+import com.fasterxml.jackson.annotation.JsonProperty;
+
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkus.test.QuarkusUnitTest;
 import io.smallrye.common.vertx.VertxContext;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 
 /**
  * Observers of {@code LeadershipChanged} and notification handlers run as Quarkus runs {@code @Scheduled} jobs and
@@ -32,13 +37,24 @@ import io.smallrye.common.vertx.VertxContext;
 class ObserverContextTest {
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(RequestState.class, Users.class);
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(RequestState.class, Users.class, Probe.class);
 
     @Inject
     LeaderElection election;
 
     @Inject
     Users users;
+
+    @Inject
+    Vertx vertx;
+
+    @Test
+    void payloadsAreReadWhereTheMethodRunsNotOnTheElectionsEventLoop() {
+        await().atMost(Duration.ofSeconds(15)).until(election::isLeader);
+        election.notifyAndAwait("decoded", "{\"name\":\"p\"}");
+        await().atMost(Duration.ofSeconds(10)).until(() -> users.probes.size() == 1);
+        assertThat(Probe.READ_ON).containsExactly(vertx); // the application's Vert.x, not the election's own
+    }
 
     @Test
     void observersAndHandlersHaveARequestContextOfTheirOwn() {
@@ -58,6 +74,19 @@ class ObserverContextTest {
     }
 
     record Use(String requestId, boolean duplicated) {
+    }
+
+    /** A payload type that records which Vert.x instance its JSON was read on. */
+    public record Probe(String name) {
+
+        static final List<Vertx> READ_ON = new CopyOnWriteArrayList<>();
+
+        @JsonCreator
+        public Probe(@JsonProperty("name") String name) {
+            this.name = name;
+            Context context = Vertx.currentContext();
+            READ_ON.add(context == null ? null : context.owner());
+        }
     }
 
     @RequestScoped
@@ -88,6 +117,13 @@ class ObserverContextTest {
 
         void onChange(@Observes LeadershipChanged change) {
             observed.add(new Use(request.id(), VertxContext.isOnDuplicatedContext()));
+        }
+
+        final List<Probe> probes = new CopyOnWriteArrayList<>();
+
+        @OnLeaderNotification("decoded")
+        void decoded(Probe probe) {
+            probes.add(probe);
         }
 
         @OnLeaderNotification("requests")

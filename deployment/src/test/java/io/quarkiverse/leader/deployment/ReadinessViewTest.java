@@ -25,8 +25,8 @@ class ReadinessViewTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create()
             .overrideConfigKey("quarkus.leader.instance-id", "readiness-view")
-            .overrideConfigKey("quarkus.leader.heartbeat", "3s")
-            .overrideConfigKey("quarkus.leader.lease", "10s");
+            .overrideConfigKey("quarkus.leader.heartbeat", "8s") // the probes below fit well within one
+            .overrideConfigKey("quarkus.leader.lease", "25s");
 
     @Inject
     LeaderElection election;
@@ -42,7 +42,7 @@ class ReadinessViewTest {
             leaderSaysTerm(term);
         }
         // once the view is a heartbeat old, the next probe reads PostgreSQL again
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> given()
+        await().atMost(Duration.ofSeconds(20)).pollInterval(Duration.ofMillis(200)).untilAsserted(() -> given()
                 .get("/q/health/ready").then().body("checks.find { it.name == 'Leader election' }.data.term",
                         equalTo(Long.toString(term + 1000))));
     }

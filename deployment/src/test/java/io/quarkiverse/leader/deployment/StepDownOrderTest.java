@@ -49,8 +49,8 @@ class StepDownOrderTest {
         try {
             leadThenWait(leader, follower);
             Future<Void> stopped = leader.stop();
-            await().atMost(Duration.ofSeconds(10)).until(follower::isLeader);
-            assertThat(next.acquiredAt).isNotNull();
+            // told just after isLeader() turned true
+            await().atMost(Duration.ofSeconds(10)).until(() -> follower.isLeader() && next.acquiredAt != null);
             assertThat(observers.returnedAt).as("the observers returned before the follower took over").isNotNull();
             assertThat(next.acquiredAt).isAfterOrEqualTo(observers.returnedAt);
             TestPostgres.await(stopped);
@@ -73,7 +73,7 @@ class StepDownOrderTest {
             leadThenWait(leader, follower);
             // longer than the lease of 2 s: the session stays alive, the lease runs out unconfirmed
             leader.context().runOnContext(v -> sleep(2500));
-            await().atMost(Duration.ofSeconds(15)).until(follower::isLeader);
+            await().atMost(Duration.ofSeconds(15)).until(() -> follower.isLeader() && next.acquiredAt != null);
             assertThat(observers.returnedAt).as("the observers returned before the follower took over").isNotNull();
             assertThat(next.acquiredAt).isAfterOrEqualTo(observers.returnedAt);
             assertThat(observers.changes).startsWith(true, false);
@@ -99,7 +99,7 @@ class StepDownOrderTest {
             // observer-timeout is 2 s in these tests
             await().atMost(Duration.ofSeconds(6)).until(stopped::isComplete);
             assertThat(stopped.succeeded()).isTrue();
-            await().atMost(Duration.ofSeconds(5)).until(follower::isLeader);
+            await().atMost(Duration.ofSeconds(5)).until(() -> follower.isLeader() && next.acquiredAt != null);
             assertThat(next.acquiredAt).isAfterOrEqualTo(stoppedAt.plusMillis(1900));
             assertThat(TestPostgres.lockHolders(lock)).isEqualTo(1);
         } finally {

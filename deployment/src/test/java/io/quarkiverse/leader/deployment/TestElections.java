@@ -11,6 +11,7 @@ import io.quarkiverse.leader.runtime.ElectionOptions;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.runtime.TermTable;
 import io.quarkiverse.leader.test.LeaderUnitTest;
+import io.quarkiverse.leader.test.SlowProxy;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Future;
@@ -29,7 +30,7 @@ final class TestElections {
 
     /** An application whose own election is off, for tests that drive election sessions themselves. */
     static QuarkusUnitTest sessionTest() {
-        return LeaderUnitTest.create(TestElections.class, RecordingListener.class)
+        return LeaderUnitTest.create(TestElections.class, RecordingListener.class, SlowProxy.class)
                 .overrideConfigKey("quarkus.leader.enabled", "false");
     }
 

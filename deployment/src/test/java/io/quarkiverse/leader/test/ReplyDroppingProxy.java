@@ -75,15 +75,20 @@ public final class ReplyDroppingProxy {
 
     private void accept() {
         while (!server.isClosed()) {
+            Socket client;
             try {
-                Socket client = server.accept();
+                client = server.accept();
+            } catch (IOException e) {
+                return; // closed
+            }
+            try {
                 URI uri = URI.create(target);
                 Socket upstream = new Socket(uri.getHost(), uri.getPort());
                 AtomicBoolean losing = new AtomicBoolean();
                 daemon(() -> pump(client, upstream, losing, true), "proxy-up");
                 daemon(() -> pump(upstream, client, losing, false), "proxy-down");
             } catch (IOException e) {
-                return; // closed
+                closeQuietly(client); // this connection fails; the proxy goes on accepting
             }
         }
     }

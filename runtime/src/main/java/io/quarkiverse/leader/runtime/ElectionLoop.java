@@ -13,10 +13,11 @@ final class ElectionLoop {
 
     private Vertx vertx;
 
-    /** The instance, created on first use. */
-    synchronized Vertx vertx() {
+    /** The instance, created on first use, with the application's transport (a Unix socket URL needs the native one). */
+    synchronized Vertx vertx(Vertx application) {
         if (vertx == null) {
             vertx = Vertx.vertx(new VertxOptions()
+                    .setPreferNativeTransport(application.isNativeTransportEnabled())
                     .setEventLoopPoolSize(1)
                     .setWorkerPoolSize(1) // nothing blocking runs here; Vert.x needs a pool all the same
                     .setInternalBlockingPoolSize(1)

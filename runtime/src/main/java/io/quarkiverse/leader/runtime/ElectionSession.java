@@ -1,20 +1,14 @@
 package io.quarkiverse.leader.runtime;
 
-import static io.quarkiverse.leader.runtime.SessionSetup.describe;
-
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.TimeUnit;
-import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
-import io.vertx.pgclient.PgException;
 
 /**
  * One election as a state machine ({@link ElectionState}): a dedicated PostgreSQL session waits for (or polls) an
@@ -30,6 +24,7 @@ public final class ElectionSession {
     private final ElectionOptions options;
     private final ElectionListener listener;
     private final SessionOpener opener;
+    private final ContextFutures futures;
     private final Lease lease;
     private final LockAcquisition acquisition;
     private final Heartbeat heartbeat;
@@ -52,23 +47,10 @@ public final class ElectionSession {
         this.options = options;
         this.listener = listener;
         this.opener = new SessionOpener(context, options, new SessionSetup(vertx, options));
+        this.futures = new ContextFutures(context);
         this.lease = new Lease(options.lease());
-        this.acquisition = new LockAcquisition(options, lease, new LockAcquisition.Outcome() {
-            @Override
-            public void locked(SessionAttempt holder) {
-                moveTo(ElectionState.BEGINNING_TERM);
-            }
-
-            @Override
-            public void leading(SessionAttempt leader, long newTerm, long confirmedAt) {
-                becomeLeader(leader, newTerm, confirmedAt);
-            }
-
-            @Override
-            public void lost(SessionAttempt attempt, String reason) {
-                ElectionSession.this.lost(attempt, reason);
-            }
-        });
+        this.acquisition = new LockAcquisition(options, lease, holder -> moveTo(ElectionState.BEGINNING_TERM),
+                this::becomeLeader, this::lost);
         this.heartbeat = new Heartbeat(options, lease, () -> state == ElectionState.LEADING, this::lost);
         this.releaseSql = options.releaseSql();
     }
@@ -102,7 +84,7 @@ public final class ElectionSession {
     }
 
     public Future<Void> start() {
-        return onContext(() -> {
+        return futures.onContext(() -> {
             if (state == ElectionState.IDLE && !stopping) {
                 connect();
             }
@@ -118,7 +100,7 @@ public final class ElectionSession {
     public Future<Void> stop() {
         stopping = true;
         Instant stoppedAt = Instant.now();
-        return onContext(() -> leave(stoppedAt));
+        return futures.onContext(() -> leave(stoppedAt));
     }
 
     private Future<Void> leave(Instant stoppedAt) {
@@ -127,17 +109,17 @@ public final class ElectionSession {
                 case IDLE, STOPPED -> stopped(Future.succeededFuture());
                 case CONNECTING -> {
                     moveTo(ElectionState.LEAVING);
-                    yield stopped(onContext(opener.cancel())); // a session opening right now is closed at once
+                    yield stopped(futures.onContext(opener.cancel())); // a session opening right now is closed at once
                 }
                 case WAITING, BEGINNING_TERM -> {
                     SessionAttempt follower = drop(ElectionState.LEAVING);
                     // it may be blocked in pg_advisory_lock: cancel that so the server reads our Terminate at once
-                    yield stopped(bounded(follower.conn.cancelRequest(), options.lease())
+                    yield stopped(futures.bounded(follower.conn.cancelRequest(), options.lease())
                             .transform(ar -> close(follower.conn)));
                 }
                 case LEADING -> stopped(handOver(stoppedAt));
                 case STEPPING_DOWN -> steppingDown; // it sees stopping and does not reconnect
-                case LEAVING -> throw new IllegalStateException("leaving twice");
+                case LEAVING -> Future.failedFuture("left already"); // unreachable: leaving sets left
             };
         }
         return left;
@@ -149,14 +131,14 @@ public final class ElectionSession {
         long ended = term;
         moveTo(ElectionState.LEAVING);
         lease.end();
-        return onContext(listener.drain())
+        return futures.onContext(listener.drain())
                 .transform(ar -> tellObservers(ended, stoppedAt))
                 .transform(ar -> {
                     // one round trip: the lock is free the moment this returns
                     Future<Void> released = leader.conn.query(releaseSql).execute().mapEmpty();
                     LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(),
                             options.lock(), ended); // while the unlock is on its way
-                    return bounded(released, options.lease());
+                    return futures.bounded(released, options.lease());
                 })
                 .transform(ar -> {
                     end(leader);
@@ -170,24 +152,12 @@ public final class ElectionSession {
     }
 
     private void sessionOpened(PgConnection conn) {
-        SessionAttempt opened = new SessionAttempt(vertx, conn);
+        SessionAttempt opened = new SessionAttempt(vertx, conn, this::lost);
         attempt = opened;
         connected = true;
-        conn.closeHandler(v -> lost(opened, "the connection was closed"));
-        conn.exceptionHandler(t -> {
-            // pg_terminate_backend, a server shutdown: the server says FATAL before it releases the lock, so stepping
-            // down now, rather than when the socket closes, comes before anyone else can take over
-            if (t instanceof PgException e && "FATAL".equals(e.getSeverity())) {
-                lost(opened, describe(e));
-            } else {
-                LOG.debugf("Election session error: %s", describe(t));
-            }
-        });
         conn.notificationHandler(n -> {
-            if (opened.current() && isLeader()) {
-                listener.notification(n.getChannel(), n.getPayload());
-            } else {
-                LOG.debugf("Dropped a notification on channel %s: this instance does not lead", n.getChannel());
+            if (opened.current()) {
+                listener.notification(n.getChannel(), n.getPayload()); // counted as dropped there unless it leads
             }
         });
         moveTo(ElectionState.WAITING);
@@ -253,7 +223,7 @@ public final class ElectionSession {
     }
 
     private Future<Void> tellObservers(long ended, Instant at) {
-        return bounded(listener.leadershipChanged(false, ended, at), options.observerTimeout()).recover(failure -> {
+        return futures.bounded(listener.leadershipChanged(false, ended, at), options.observerTimeout()).recover(failure -> {
             LOG.warnf("Observers of the end of term %d of lock %d did not return within %s; the lock is given up"
                     + " anyway", ended, options.lock(), options.observerTimeout());
             return Future.succeededFuture();
@@ -288,24 +258,6 @@ public final class ElectionSession {
 
     /** Closes a session, waiting at most a lease: a silent server must not hold up what comes next. */
     private Future<Void> close(PgConnection conn) {
-        return bounded(conn.close(), options.lease()).otherwiseEmpty();
-    }
-
-    /** {@code future} failed with a timeout after {@code limit}, completing on the election's context. */
-    private <T> Future<T> bounded(Future<T> future, Duration limit) {
-        return onContext(future.timeout(Math.max(1, limit.toMillis()), TimeUnit.MILLISECONDS));
-    }
-
-    /** The outcome of {@code future}, delivered on the election's context whichever thread completes it. */
-    private <T> Future<T> onContext(Future<T> future) {
-        Promise<T> promise = Promise.promise();
-        future.onComplete(ar -> context.runOnContext(v -> promise.handle(ar)));
-        return promise.future();
-    }
-
-    private <T> Future<T> onContext(Supplier<Future<T>> action) {
-        Promise<T> promise = Promise.promise();
-        context.runOnContext(v -> action.get().onComplete(promise));
-        return promise.future();
+        return futures.bounded(conn.close(), options.lease()).otherwiseEmpty();
     }
 }

@@ -24,15 +24,18 @@ final class LeaderDirectory {
     private final TermTable terms;
     private final DatasourcePool pool;
     private final long maxAgeNanos;
+    private final Duration readTimeout;
     private View view;
     private Uni<Optional<LeaderInfo>> reading;
 
-    LeaderDirectory(String election, long lock, TermTable terms, DatasourcePool pool, Duration maxAge) {
+    LeaderDirectory(String election, long lock, TermTable terms, DatasourcePool pool, Duration maxAge,
+            Duration readTimeout) {
         this.election = election;
         this.lock = lock;
         this.terms = terms;
         this.pool = pool;
         this.maxAgeNanos = maxAge.toNanos();
+        this.readTimeout = readTimeout;
     }
 
     /** The leader now: two queries, one for the lock's holder and one for the term it began. */
@@ -52,7 +55,9 @@ final class LeaderDirectory {
             return Uni.createFrom().item(last.leader());
         }
         if (reading == null) {
-            reading = current().onItemOrFailure().invoke((leader, failure) -> read(leader, failure))
+            // bounded: a read that never ends would otherwise be shared by every later probe
+            reading = current().ifNoItem().after(readTimeout).fail()
+                    .onItemOrFailure().invoke((leader, failure) -> read(leader, failure))
                     .memoize().indefinitely();
         }
         return reading;

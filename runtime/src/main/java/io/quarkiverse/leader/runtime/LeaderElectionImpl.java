@@ -25,6 +25,7 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 
 /**
@@ -59,7 +60,7 @@ public class LeaderElectionImpl implements LeaderElection {
                 property(name, "fencing.create-table"));
         this.pool = new DatasourcePool(config.datasource());
         this.fenced = new FencedTransactions(instanceId, lock, terms, config.lease(), pool, () -> election);
-        this.directory = new LeaderDirectory(name, lock, terms, pool, config.heartbeat());
+        this.directory = new LeaderDirectory(name, lock, terms, pool, config.heartbeat(), config.lease());
         this.sender = new NotificationSender(mapper, pool, config.sendTimeout(), property(name, "send-timeout"));
     }
 
@@ -78,10 +79,12 @@ public class LeaderElectionImpl implements LeaderElection {
                 ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, methods.channels(),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
                 config.reconnectMaxDelay(), config.observerTimeout(), terms);
-        Context applicationContext = vertx.getOrCreateContext();
+        // an event-loop context of its own, whatever thread starts the application (in dev mode, a worker): there is no
+        // public API for one
+        Context applicationContext = ((VertxInternal) vertx).createEventLoopContext();
         Listener listener = new Listener(new LeadershipEvents(events.select(Election.Literal.of(name)),
-                applicationContext), metrics);
-        ElectionSession started = new ElectionSession(loop.vertx(), options, listener);
+                applicationContext, config.observerTimeout()), metrics);
+        ElectionSession started = new ElectionSession(loop.vertx(vertx), options, listener);
         listener.election = started;
         listener.dispatcher = new NotificationDispatcher(name, methods.all(), mapper, started.context(),
                 applicationContext, started::isLeader, metrics);

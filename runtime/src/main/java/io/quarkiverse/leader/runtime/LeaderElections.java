@@ -88,8 +88,13 @@ public class LeaderElections {
                         + " give them different " + ElectionSettings.property(election.name(), "lock") + " values");
             }
         }
-        for (LeaderElectionImpl election : elections.values()) {
-            election.start(mpConfig, loop, vertx, mapper, methods.forElection(election.name()), events, metrics);
+        try {
+            for (LeaderElectionImpl election : elections.values()) {
+                election.start(mpConfig, loop, vertx, mapper, methods.forElection(election.name()), events, metrics);
+            }
+        } catch (RuntimeException e) {
+            leave(); // an election started before the one that failed must not keep its session (dev mode goes on)
+            throw e;
         }
     }
 
@@ -149,7 +154,8 @@ public class LeaderElections {
             for (LeaderElectionImpl election : elections.values()) {
                 departures.add(election.leave()); // a plain loop: no stream classes to load on the handover path
             }
-            left = Future.join(departures).transform(ar -> loop.close()).otherwiseEmpty();
+            // the loop closes once its thread is free; nothing waits for that, its threads are daemons
+            left = Future.join(departures).<Void> mapEmpty().otherwiseEmpty().onComplete(ar -> loop.close());
         }
         return left;
     }

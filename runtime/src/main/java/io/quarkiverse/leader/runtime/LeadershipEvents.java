@@ -1,5 +1,8 @@
 package io.quarkiverse.leader.runtime;
 
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+
 import jakarta.enterprise.event.Event;
 
 import org.jboss.logging.Logger;
@@ -23,24 +26,30 @@ final class LeadershipEvents {
 
     private final Event<LeadershipChanged> events;
     private final Context applicationContext;
+    private final long timeoutMillis;
     private Future<Void> last = Future.succeededFuture(); // confined to the election's context
 
-    LeadershipEvents(Event<LeadershipChanged> events, Context applicationContext) {
+    LeadershipEvents(Event<LeadershipChanged> events, Context applicationContext, Duration observerTimeout) {
         this.events = events;
         this.applicationContext = applicationContext;
+        this.timeoutMillis = Math.max(1, observerTimeout.toMillis());
     }
 
     /** @return completed once the synchronous observers have returned (or failed), after those of earlier events */
     Future<Void> fire(LeadershipChanged change) {
         Future<Void> fired = last.transform(ar -> onWorker(change));
-        last = fired;
+        // the next event waits for these observers, but no longer than observer-timeout: one that never returns must
+        // not hold back every later event, nor make the chain grow
+        last = fired.timeout(timeoutMillis, TimeUnit.MILLISECONDS).otherwiseEmpty();
         return fired;
     }
 
     private Future<Void> onWorker(LeadershipChanged change) {
         Context duplicate = VertxContext.createNewDuplicatedContext(applicationContext);
         VertxContextSafetyToggle.setContextSafe(duplicate, true);
+        long fired = System.nanoTime();
         return duplicate.executeBlocking(() -> {
+            long started = System.nanoTime();
             ManagedContext requestContext = Arc.container().requestContext();
             requestContext.activate();
             try {
@@ -49,6 +58,10 @@ final class LeadershipEvents {
                 LOG.errorf(e, "An observer of %s failed; the election goes on", change);
             } finally {
                 requestContext.terminate();
+            }
+            if (LOG.isDebugEnabled()) { // where a hand-over's time goes: the hop to a worker, then the observers
+                LOG.debugf("Observers of %s: on a worker after %d us, returned after %d us", change,
+                        (started - fired) / 1000, (System.nanoTime() - started) / 1000);
             }
             events.fireAsync(change).exceptionally(e -> {
                 LOG.errorf(e, "An asynchronous observer of %s failed; the election goes on", change);

@@ -2,6 +2,9 @@ package io.quarkiverse.leader.runtime;
 
 import static io.quarkiverse.leader.runtime.SessionSetup.describe;
 
+import java.util.function.BiConsumer;
+import java.util.function.Consumer;
+
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
@@ -19,28 +22,27 @@ final class LockAcquisition {
     /** lock_timeout ran out while waiting in pg_advisory_lock. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
 
-    /** What the election hears of an acquisition; called on its context, for a session that is still current. */
-    interface Outcome {
-
-        /** The lock is held; the term is being begun. */
-        void locked(SessionAttempt holder);
-
-        /** The term has begun and the channels are listened to; the lease counts from {@code confirmedAt}. */
+    /** The term has begun and the channels are listened to; the lease counts from {@code confirmedAt}. */
+    interface Leading {
         void leading(SessionAttempt holder, long term, long confirmedAt);
-
-        void lost(SessionAttempt attempt, String reason);
     }
 
     private final ElectionOptions options;
     private final Lease lease;
-    private final Outcome outcome;
+    // what the election hears of an acquisition, on its context, for a session that is still current
+    private final Consumer<SessionAttempt> locked;
+    private final Leading leading;
+    private final BiConsumer<SessionAttempt, String> lost;
     // built now, not on the handover path, where a cold string concatenation costs milliseconds
     private final String leadSql;
 
-    LockAcquisition(ElectionOptions options, Lease lease, Outcome outcome) {
+    LockAcquisition(ElectionOptions options, Lease lease, Consumer<SessionAttempt> locked, Leading leading,
+            BiConsumer<SessionAttempt, String> lost) {
         this.options = options;
         this.lease = lease;
-        this.outcome = outcome;
+        this.locked = locked;
+        this.leading = leading;
+        this.lost = lost;
         this.leadSql = options.leadSql();
     }
 
@@ -56,7 +58,7 @@ final class LockAcquisition {
         // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
         long silence = options.poll().plus(options.lease()).toMillis();
         long timer = follower.after(silence,
-                () -> outcome.lost(follower, "no answer from the server within " + silence + "ms"));
+                () -> lost.accept(follower, "no answer from the server within " + silence + "ms"));
         follower.conn.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(options.lock())).onComplete(ar -> {
             if (!follower.current()) {
                 return;
@@ -67,7 +69,7 @@ final class LockAcquisition {
             } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
                 waitForLock(follower); // the wait timed out (lock_timeout = poll): check in and wait again
             } else {
-                outcome.lost(follower, describe(ar.cause()));
+                lost.accept(follower, describe(ar.cause()));
             }
         });
     }
@@ -78,7 +80,7 @@ final class LockAcquisition {
                 return;
             }
             if (ar.failed()) {
-                outcome.lost(follower, describe(ar.cause()));
+                lost.accept(follower, describe(ar.cause()));
             } else if (ar.result().iterator().next().getBoolean(0)) {
                 beginTerm(follower);
             } else {
@@ -88,7 +90,7 @@ final class LockAcquisition {
     }
 
     private void beginTerm(SessionAttempt holder) {
-        outcome.locked(holder);
+        locked.accept(holder);
         // the next term and LISTEN in one simple query: the term's row lock waits for fenced transactions of the
         // previous term to end, and the LISTEN takes effect with it
         long sent = System.nanoTime();
@@ -97,7 +99,7 @@ final class LockAcquisition {
                 return;
             }
             if (ar.failed()) {
-                outcome.lost(holder, "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
+                lost.accept(holder, "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
                         + describe(ar.cause()));
             } else if (lease.tooLate(sent, options.heartbeat())) {
                 // fenced transactions held the term up so long that the lease would end before the first heartbeat:
@@ -106,7 +108,7 @@ final class LockAcquisition {
                         options.lock());
                 confirm(holder, ar.result().iterator().next().getLong(0));
             } else {
-                outcome.leading(holder, ar.result().iterator().next().getLong(0), sent);
+                leading.leading(holder, ar.result().iterator().next().getLong(0), sent);
             }
         });
     }
@@ -118,11 +120,11 @@ final class LockAcquisition {
                 return;
             }
             if (ar.failed()) {
-                outcome.lost(holder, describe(ar.cause()));
+                lost.accept(holder, describe(ar.cause()));
             } else if (lease.tooLate(sent, options.heartbeat())) {
-                outcome.lost(holder, "the session was not confirmed well within the lease of " + options.lease());
+                lost.accept(holder, "the session was not confirmed well within the lease of " + options.lease());
             } else {
-                outcome.leading(holder, term, sent);
+                leading.leading(holder, term, sent);
             }
         });
     }

@@ -2,15 +2,21 @@ package io.quarkiverse.leader.runtime;
 
 import java.util.HashSet;
 import java.util.Set;
+import java.util.function.BiConsumer;
+
+import org.jboss.logging.Logger;
 
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgException;
 
 /**
  * One session of an election and the timers that belong to it. Once it is {@link #end() ended}, its timers are gone
  * and {@link #current()} is false, so a late callback of an old session has nothing to act on.
  */
 final class SessionAttempt {
+
+    private static final Logger LOG = Logger.getLogger(SessionAttempt.class);
 
     final PgConnection conn;
     final long openedAt = System.nanoTime();
@@ -19,9 +25,22 @@ final class SessionAttempt {
     private boolean ended;
     private boolean heartbeatInFlight;
 
-    SessionAttempt(Vertx vertx, PgConnection conn) {
+    /**
+     * Watches {@code conn}: its close, or a FATAL error (pg_terminate_backend, a server shutdown: the server says FATAL
+     * before it releases the lock, so stepping down then, rather than when the socket closes, comes before anyone else
+     * can take over), is reported to {@code lost} once; other errors are logged.
+     */
+    SessionAttempt(Vertx vertx, PgConnection conn, BiConsumer<SessionAttempt, String> lost) {
         this.vertx = vertx;
         this.conn = conn;
+        conn.closeHandler(v -> lost.accept(this, "the connection was closed"));
+        conn.exceptionHandler(t -> {
+            if (t instanceof PgException e && "FATAL".equals(e.getSeverity())) {
+                lost.accept(this, SessionSetup.describe(e));
+            } else {
+                LOG.debugf("Election session error: %s", SessionSetup.describe(t));
+            }
+        });
     }
 
     boolean current() {

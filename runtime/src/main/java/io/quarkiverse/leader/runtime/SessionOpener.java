@@ -56,7 +56,8 @@ final class SessionOpener {
                 .withJitter(0.5).indefinitely()
                 .subscribe().with(conn -> context.runOnContext(v -> {
                     if (cancelled) {
-                        return; // cancel() closes it
+                        conn.close(); // opened after the run was cancelled
+                        return;
                     }
                     retrying = null;
                     opening = null;
@@ -80,10 +81,9 @@ final class SessionOpener {
         if (open == null) {
             return Future.succeededFuture();
         }
-        long limit = options.lease().toMillis(); // connecting times out after a lease
-        return open.timeout(limit, TimeUnit.MILLISECONDS)
-                .transform(ar -> ar.succeeded() ? ar.result().close() : Future.succeededFuture())
-                .otherwiseEmpty();
+        open.onSuccess(PgConnection::close); // whenever it is there, however long its authentication takes
+        // waits a lease at most: a server that is slow to authenticate must not hold up the departure
+        return open.timeout(options.lease().toMillis(), TimeUnit.MILLISECONDS).<Void> mapEmpty().otherwiseEmpty();
     }
 
     private void failed(Throwable failure) {

@@ -38,17 +38,24 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
     @Override
     public void joined(String election) {
         gauge(election);
+        // registered now: a first registration on the step-down path would delay the hand-over
+        transitions(election, true);
+        transitions(election, false);
     }
 
     @Override
     public void leadershipChanged(String election, boolean leader, Duration acquireTime) {
         gauge(election).set(leader ? 1 : 0);
-        Counter.builder("leader.transitions").description("Leadership transitions of this instance")
-                .tags("election", election, "to", leader ? "leader" : "follower").register(registry).increment();
+        transitions(election, leader).increment();
         if (leader && acquireTime != null) {
             Timer.builder("leader.acquire").description("From opening the election session to holding the lock")
                     .tag("election", election).register(registry).record(acquireTime);
         }
+    }
+
+    private Counter transitions(String election, boolean leader) {
+        return Counter.builder("leader.transitions").description("Leadership transitions of this instance")
+                .tags("election", election, "to", leader ? "leader" : "follower").register(registry);
     }
 
     private AtomicInteger gauge(String election) {
