@@ -13,6 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.ReplyDroppingProxy;
+import io.quarkiverse.leader.test.Sockets;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -30,7 +31,7 @@ class FencedCommitReplyLostTest {
     }
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(ReplyDroppingProxy.class)
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(ReplyDroppingProxy.class, Sockets.class)
             .overrideConfigKey("quarkus.datasource.reactive.url", PROXY.url());
 
     @Inject

@@ -12,6 +12,7 @@ import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.runtime.TermTable;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.SlowProxy;
+import io.quarkiverse.leader.test.Sockets;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Future;
@@ -30,7 +31,7 @@ final class TestElections {
 
     /** An application whose own election is off, for tests that drive election sessions themselves. */
     static QuarkusUnitTest sessionTest() {
-        return LeaderUnitTest.create(TestElections.class, RecordingListener.class, SlowProxy.class)
+        return LeaderUnitTest.create(TestElections.class, RecordingListener.class, SlowProxy.class, Sockets.class)
                 .overrideConfigKey("quarkus.leader.enabled", "false");
     }
 

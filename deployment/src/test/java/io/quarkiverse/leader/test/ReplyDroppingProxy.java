@@ -53,7 +53,7 @@ public final class ReplyDroppingProxy {
         }
         ReplyDroppingProxy proxy = new ReplyDroppingProxy(databaseUrl, shared);
         if (starting) {
-            daemon(proxy::accept, "proxy-accept");
+            Sockets.daemon(proxy::accept, "proxy-accept");
         }
         return proxy;
     }
@@ -85,10 +85,10 @@ public final class ReplyDroppingProxy {
                 URI uri = URI.create(target);
                 Socket upstream = new Socket(uri.getHost(), uri.getPort());
                 AtomicBoolean losing = new AtomicBoolean();
-                daemon(() -> pump(client, upstream, losing, true), "proxy-up");
-                daemon(() -> pump(upstream, client, losing, false), "proxy-down");
+                Sockets.daemon(() -> pump(client, upstream, losing, true), "proxy-up");
+                Sockets.daemon(() -> pump(upstream, client, losing, false), "proxy-down");
             } catch (IOException e) {
-                closeQuietly(client); // this connection fails; the proxy goes on accepting
+                Sockets.closeQuietly(client); // this connection fails; the proxy goes on accepting
             }
         }
     }
@@ -113,9 +113,9 @@ public final class ReplyDroppingProxy {
         } catch (IOException e) {
             // one side closed: so does the other
         } finally {
-            closeQuietly(to);
+            Sockets.closeQuietly(to);
             if (!losing.get()) {
-                closeQuietly(from);
+                Sockets.closeQuietly(from);
             }
         }
     }
@@ -127,19 +127,5 @@ public final class ReplyDroppingProxy {
             }
         }
         return false;
-    }
-
-    private static void daemon(Runnable task, String name) {
-        Thread thread = new Thread(task, name);
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // already closed
-        }
     }
 }

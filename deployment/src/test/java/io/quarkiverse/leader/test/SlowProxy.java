@@ -1,8 +1,6 @@
 package io.quarkiverse.leader.test;
 
 import java.io.IOException;
-import java.io.InputStream;
-import java.io.OutputStream;
 import java.io.UncheckedIOException;
 import java.net.InetAddress;
 import java.net.ServerSocket;
@@ -29,7 +27,7 @@ public final class SlowProxy implements AutoCloseable {
         } catch (IOException e) {
             throw new UncheckedIOException(e);
         }
-        daemon(this::accept);
+        Sockets.daemon(this::accept, "slow-proxy");
     }
 
     /** The test database's URL, through this proxy. */
@@ -51,47 +49,16 @@ public final class SlowProxy implements AutoCloseable {
                 return; // closed
             }
             accepted.incrementAndGet();
-            daemon(() -> {
+            Sockets.daemon(() -> {
                 try {
                     Thread.sleep(delayMillis);
                     Socket upstream = new Socket(target.getHost(), target.getPort());
-                    daemon(() -> pump(client, upstream));
-                    pump(upstream, client);
+                    Sockets.daemon(() -> Sockets.pipe(client, upstream), "slow-proxy-up");
+                    Sockets.pipe(upstream, client);
                 } catch (IOException | InterruptedException e) {
-                    closeQuietly(client);
+                    Sockets.closeQuietly(client);
                 }
-            });
-        }
-    }
-
-    private static void pump(Socket from, Socket to) {
-        byte[] buffer = new byte[65536];
-        try (InputStream in = from.getInputStream()) {
-            OutputStream out = to.getOutputStream();
-            int read;
-            while ((read = in.read(buffer)) > 0) {
-                out.write(buffer, 0, read);
-                out.flush();
-            }
-        } catch (IOException e) {
-            // one side closed: so does the other
-        } finally {
-            closeQuietly(to);
-            closeQuietly(from);
-        }
-    }
-
-    private static void daemon(Runnable task) {
-        Thread thread = new Thread(task, "slow-proxy");
-        thread.setDaemon(true);
-        thread.start();
-    }
-
-    private static void closeQuietly(Socket socket) {
-        try {
-            socket.close();
-        } catch (IOException ignored) {
-            // already closed
+            }, "slow-proxy-connect");
         }
     }
 
