@@ -14,6 +14,7 @@ import io.quarkus.vertx.core.runtime.context.VertxContextSafetyToggle;
 import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 /**
  * Fires one election's {@link LeadershipChanged} events in order, as Quarkus runs a blocking {@code @Scheduled} job: on
@@ -37,7 +38,8 @@ final class LeadershipEvents {
 
     /** @return completed once the synchronous observers have returned (or failed), after those of earlier events */
     Future<Void> fire(LeadershipChanged change) {
-        Future<Void> fired = last.transform(ar -> onWorker(change));
+        // straight to a worker when nothing is ahead: no hop through an event loop of the application on the way
+        Future<Void> fired = last.isComplete() ? onWorker(change) : last.transform(ar -> onWorker(change));
         // the next event waits for these observers, but no longer than observer-timeout: one that never returns must
         // not hold back every later event, nor make the chain grow
         last = fired.timeout(timeoutMillis, TimeUnit.MILLISECONDS).otherwiseEmpty();
@@ -48,7 +50,10 @@ final class LeadershipEvents {
         Context duplicate = VertxContext.createNewDuplicatedContext(applicationContext);
         VertxContextSafetyToggle.setContextSafe(duplicate, true);
         long fired = System.nanoTime();
-        return duplicate.executeBlocking(() -> {
+        // completed on the worker itself, not through the duplicated context's event loop: the election hears of it
+        // one hop sooner
+        Promise<Void> returned = Promise.promise();
+        duplicate.executeBlocking(() -> {
             long started = System.nanoTime();
             ManagedContext requestContext = Arc.container().requestContext();
             requestContext.activate();
@@ -59,6 +64,7 @@ final class LeadershipEvents {
             } finally {
                 requestContext.terminate();
             }
+            returned.complete(); // the synchronous observers are done; the asynchronous ones follow on their own
             if (LOG.isDebugEnabled()) { // where a hand-over's time goes: the hop to a worker, then the observers
                 LOG.debugf("Observers of %s: on a worker after %d us, returned after %d us", change,
                         (started - fired) / 1000, (System.nanoTime() - started) / 1000);
@@ -68,6 +74,7 @@ final class LeadershipEvents {
                 return null;
             });
             return null;
-        }, false);
+        }, false).onFailure(returned::tryFail);
+        return returned.future();
     }
 }
