@@ -51,8 +51,9 @@ final class NotificationDispatcher {
             return;
         }
         metrics.received(election, channel);
+        boolean leads = leading.getAsBoolean(); // once per notification, not per method
         for (Handler handler : handlers) {
-            if (leading.getAsBoolean()) {
+            if (leads) {
                 handler.offer(payload);
             } else { // still listening while it steps down or leaves, and no one else listens yet: lost, and counted
                 metrics.dropped(election, channel, handler.method.description, 1);
