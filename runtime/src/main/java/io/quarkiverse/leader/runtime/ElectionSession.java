@@ -2,11 +2,14 @@ package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.function.Function;
 
 import org.jboss.logging.Logger;
 
+import io.vertx.core.AsyncResult;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
+import io.vertx.core.Handler;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnection;
 
@@ -38,8 +41,19 @@ public final class ElectionSession {
 
     // confined to the context
     private SessionAttempt attempt;
+    private SessionAttempt departing;
+    private Instant departedAt;
     private Future<Void> steppingDown;
     private Future<Void> left;
+
+    // the steps of a step-down, linked with the session: the first call of a lambda costs up to a millisecond in a JVM
+    // that has not run it yet, and this path runs once, when every millisecond delays the successor
+    private final Function<AsyncResult<Void>, Future<Void>> tellDeparture = ar -> tellObservers(departedAt);
+    private final Function<AsyncResult<Void>, Future<Void>> release = ar -> release();
+    private final Function<AsyncResult<Void>, Future<Void>> closeDeparted = ar -> closeDeparted();
+    private final Function<Throwable, Future<Void>> observersLate = this::observersLate;
+    private final Handler<AsyncResult<Void>> stopped = ar -> moveTo(ElectionState.STOPPED);
+    private final Handler<AsyncResult<Void>> rejoin = ar -> rejoin();
 
     public ElectionSession(Vertx vertx, ElectionOptions options, ElectionListener listener) {
         this.vertx = vertx;
@@ -127,23 +141,19 @@ public final class ElectionSession {
 
     /** The graceful hand-over: drain, tell, then give the lock up; the heartbeat goes on until the unlock. */
     private Future<Void> handOver(Instant stoppedAt) {
-        SessionAttempt leader = attempt;
-        long ended = term;
+        departing = attempt;
+        departedAt = stoppedAt;
         moveTo(ElectionState.LEAVING);
         lease.end();
-        return futures.onContext(listener.drain())
-                .transform(ar -> tellObservers(ended, stoppedAt))
-                .transform(ar -> {
-                    // one round trip: the lock is free the moment this returns
-                    Future<Void> released = leader.conn.query(releaseSql).execute().mapEmpty();
-                    LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(),
-                            options.lock(), ended); // while the unlock is on its way
-                    return futures.bounded(released, options.lease());
-                })
-                .transform(ar -> {
-                    end(leader);
-                    return close(leader.conn);
-                });
+        return futures.onContext(listener.drain()).transform(tellDeparture).transform(release).transform(closeDeparted);
+    }
+
+    /** One round trip: the lock is free the moment it returns. */
+    private Future<Void> release() {
+        Future<Void> released = departing.conn.query(releaseSql).execute().mapEmpty();
+        LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(), options.lock(),
+                term); // while the unlock is on its way
+        return futures.bounded(released, options.lease());
     }
 
     private void connect() {
@@ -190,7 +200,7 @@ public final class ElectionSession {
                 if (!stopping) {
                     LOG.warnf("Instance %s lost its election session (%s); reconnecting", options.instanceId(), reason);
                 }
-                steppingDown = close(lost.conn).onComplete(ar -> rejoin());
+                steppingDown = close(lost.conn).onComplete(rejoin);
             }
         }
     }
@@ -206,12 +216,9 @@ public final class ElectionSession {
             LOG.warnf("Instance %s lost its election session (%s) and stepped down as leader; reconnecting",
                     options.instanceId(), reason);
         }
-        steppingDown = tellObservers(term, ended)
-                .transform(ar -> {
-                    end(leader);
-                    return close(leader.conn);
-                })
-                .onComplete(ar -> rejoin());
+        departing = leader;
+        departedAt = ended;
+        steppingDown = tellObservers(departedAt).transform(closeDeparted).onComplete(rejoin);
     }
 
     private void rejoin() {
@@ -222,12 +229,21 @@ public final class ElectionSession {
         }
     }
 
-    private Future<Void> tellObservers(long ended, Instant at) {
-        return futures.bounded(listener.leadershipChanged(false, ended, at), options.observerTimeout()).recover(failure -> {
-            LOG.warnf("Observers of the end of term %d of lock %d did not return within %s; the lock is given up"
-                    + " anyway", ended, options.lock(), options.observerTimeout());
-            return Future.succeededFuture();
-        });
+    private Future<Void> closeDeparted() {
+        end(departing);
+        return close(departing.conn);
+    }
+
+    private Future<Void> observersLate(Throwable timeout) {
+        LOG.warnf("Observers of the end of term %d of lock %d did not return within %s; the lock is given up anyway",
+                term, options.lock(), options.observerTimeout());
+        return Future.succeededFuture();
+    }
+
+    /** Fires {@code LeadershipChanged(false)} for the current term and waits for it, {@code observer-timeout} at most. */
+    private Future<Void> tellObservers(Instant at) {
+        return futures.bounded(listener.leadershipChanged(false, term, at), options.observerTimeout())
+                .recover(observersLate);
     }
 
     /** Ends the current session attempt and moves on: nothing it reports from now on is acted on. */
@@ -247,7 +263,7 @@ public final class ElectionSession {
     }
 
     private Future<Void> stopped(Future<Void> departure) {
-        return departure.onComplete(ar -> moveTo(ElectionState.STOPPED));
+        return departure.onComplete(stopped);
     }
 
     /** The one place where the state changes. */

@@ -117,9 +117,6 @@ public class LeaderElectionImpl implements LeaderElection {
         if (left == null) {
             ElectionSession current = election;
             election = null;
-            if (eviction != null) {
-                eviction.stop();
-            }
             // each step of stop() is bounded already; this bounds them all, should one of those bounds be missed
             left = current == null ? Future.succeededFuture()
                     : current.stop().timeout(leaveTimeout().toMillis(), TimeUnit.MILLISECONDS).recover(e -> {
@@ -127,6 +124,9 @@ public class LeaderElectionImpl implements LeaderElection {
                                 describe(), leaveTimeout());
                         return Future.succeededFuture();
                     });
+            if (eviction != null) {
+                eviction.stop(); // after the hand-over has begun: it is not on the successor's path
+            }
         }
         return left; // a second caller waits for the same departure, handlers drained included
     }
