@@ -45,8 +45,10 @@ class SessionLifecycleTest {
                     AcquireStrategy.WAIT, List.of());
             PgConnectOptions through = PgConnectOptions.fromUri(slow.url())
                     .addProperty("application_name", "leader:slow-start");
+            // a long poll makes the client's idle timeout (poll + 2 x lease) long too: only the close on arrival can
+            // end the late session within the bound below
             ElectionSession election = new ElectionSession(vertx, new ElectionOptions(through, defaults.lock(),
-                    "slow-start", List.of(), AcquireStrategy.WAIT, defaults.poll(), defaults.heartbeat(),
+                    "slow-start", List.of(), AcquireStrategy.WAIT, Duration.ofSeconds(30), defaults.heartbeat(),
                     defaults.lease(), defaults.reconnectInitialDelay(), defaults.reconnectMaxDelay(),
                     defaults.observerTimeout(), defaults.terms()), new RecordingListener());
             TestPostgres.await(election.start());
