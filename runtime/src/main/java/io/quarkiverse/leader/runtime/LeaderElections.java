@@ -25,12 +25,12 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
-import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
+import io.vertx.pgclient.PgConnectOptions;
 
 /**
  * Every election of this instance, the default one and the named ones: started with the application, left on
@@ -78,14 +78,18 @@ public class LeaderElections {
         for (LeaderElectionImpl election : elections.values()) {
             ElectionConfig config = electionConfig(election.name());
             ElectionSettings.validate(election.name(), config);
-            // advisory locks are per database: the same key on datasources of other databases does not compete
-            String datasource = config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
-            List<Object> key = List.of(election.lock(), datasource);
-            String other = election.enabled() ? locks.putIfAbsent(key, election.name()) : null;
+            if (!election.enabled()) {
+                continue;
+            }
+            // advisory locks are per database: the same key competes on any datasource that reaches the same database
+            PgConnectOptions target = ElectionSettings.connectOptions(election.name(), config, election.instanceId(),
+                    mpConfig);
+            String database = "database " + target.getDatabase() + " at " + target.getHost() + ":" + target.getPort();
+            String other = locks.putIfAbsent(List.of(election.lock(), database), election.name());
             if (other != null) {
                 throw new ConfigurationException("The elections " + describe(other) + " and "
-                        + describe(election.name()) + " both run on lock " + election.lock() + " of the same datasource;"
-                        + " give them different " + ElectionSettings.property(election.name(), "lock") + " values");
+                        + describe(election.name()) + " both run on lock " + election.lock() + " of " + database
+                        + "; give them different " + ElectionSettings.property(election.name(), "lock") + " values");
             }
         }
         try {
