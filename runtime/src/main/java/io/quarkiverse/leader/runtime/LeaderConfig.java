@@ -113,11 +113,12 @@ public interface LeaderConfig {
          * hung process, a network that drops its packets), with {@code pg_terminate_backend}, once the server has heard
          * nothing from that session for {@code lease} + {@code heartbeat}: its lease has run out by then, so it no longer
          * believes it leads. Without it such a leader keeps the lock for as long as its host answers TCP. Each follower
-         * reads {@code pg_locks} and {@code pg_stat_activity}, for the election's database only, once every
-         * {@code heartbeat}. Instances that all run as the same database role need nothing more. Otherwise the followers'
-         * role needs {@code pg_read_all_stats} (or {@code pg_monitor}) to see the leader's state and
-         * {@code pg_signal_backend} to end its session, and a superuser's session can only be ended by a superuser; a
-         * follower that lacks them logs a warning once, naming the roles and the {@code GRANT} to run.
+         * runs one statement on {@code pg_locks} and {@code pg_stat_activity}, for the election's database only, once
+         * every {@code heartbeat}: it ends the leader's session only if, as it runs, that session still holds the lock,
+         * is idle and has been silent that long. Instances that all run as the same database role need nothing more.
+         * Otherwise the followers' role needs {@code pg_read_all_stats} (or {@code pg_monitor}) to see the leader's
+         * state and {@code pg_signal_backend} to end its session, and a superuser's session can only be ended by a
+         * superuser; a follower that lacks them logs a warning once, naming the roles and the {@code GRANT} to run.
          */
         @WithDefault("true")
         boolean evictHungLeader();
