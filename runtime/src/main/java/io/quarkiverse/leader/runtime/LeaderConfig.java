@@ -97,16 +97,28 @@ public interface LeaderConfig {
 
         /**
          * The delay after the first failed attempt to open the election session (the first attempt after a lost session
-         * is immediate); it doubles, with jitter, on each further failed attempt up to {@code reconnect-max-delay}.
+         * is immediate); it doubles, with jitter, on each further failed attempt up to {@code reconnect-max-delay}, or
+         * up to {@code reconnect-rejected-max-delay} for attempts the server rejects.
          */
         @WithDefault("50ms")
         Duration reconnectInitialDelay();
 
         /**
-         * The longest delay between two attempts to reconnect.
+         * The longest delay between two attempts to reconnect after a failure of the connection itself (refused, reset,
+         * timed out, unreachable) or a server that is starting up, shutting down, in recovery or a standby: short, so
+         * that the instances are back soon after PostgreSQL restarts or a standby is promoted.
          */
         @WithDefault("500ms")
         Duration reconnectMaxDelay();
+
+        /**
+         * The longest delay between two attempts to reconnect after the server rejected the attempt with an error of its
+         * own (too many connections, a failed authentication, a database that does not exist, a missing privilege): the
+         * server starts a backend process for each such attempt, so these back off further. At least
+         * {@code reconnect-max-delay}.
+         */
+        @WithDefault("5s")
+        Duration reconnectRejectedMaxDelay();
 
         /**
          * Whether followers end the session of a leader that holds the lock but has stopped confirming it (a paused or
