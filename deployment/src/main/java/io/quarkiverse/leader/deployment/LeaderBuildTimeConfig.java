@@ -104,6 +104,11 @@ public interface LeaderBuildTimeConfig {
         Optional<String> reconnectMaxDelay();
 
         /**
+         * {@code reconnect-rejected-max-delay}, read at run time.
+         */
+        Optional<String> reconnectRejectedMaxDelay();
+
+        /**
          * {@code evict-hung-leader}, read at run time.
          */
         Optional<String> evictHungLeader();

@@ -2,6 +2,7 @@ package io.quarkiverse.leader.deployment;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -30,8 +31,11 @@ final class TestElections {
             "quarkus.leader.fencing.create-table");
 
     /** An application whose own election is off, for tests that drive election sessions themselves. */
-    static QuarkusUnitTest sessionTest() {
-        return LeaderUnitTest.create(TestElections.class, RecordingListener.class, SlowProxy.class, Sockets.class)
+    static QuarkusUnitTest sessionTest(Class<?>... more) {
+        List<Class<?>> classes = new ArrayList<>(List.of(TestElections.class, RecordingListener.class, SlowProxy.class,
+                Sockets.class));
+        classes.addAll(List.of(more));
+        return LeaderUnitTest.create(classes.toArray(Class<?>[]::new))
                 .overrideConfigKey("quarkus.leader.enabled", "false");
     }
 
@@ -39,8 +43,8 @@ final class TestElections {
         PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())
                 .addProperty("application_name", "leader:" + instanceId);
         return new ElectionOptions(connect, lock, instanceId, channels, acquire, Duration.ofMillis(200),
-                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(2),
-                TERMS);
+                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5),
+                Duration.ofSeconds(2), TERMS);
     }
 
     /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */

@@ -11,7 +11,7 @@ import io.vertx.pgclient.PgConnectOptions;
  */
 public record ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
         AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
-        Duration reconnectMaxDelay, Duration observerTimeout, TermTable terms) {
+        Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms) {
 
     /** How long the lock holder's session must have been silent before a follower may end it: its lease is over by then. */
     Duration evictionThreshold() {

@@ -57,6 +57,12 @@ final class ElectionSettings {
                     + ") must not be shorter than " + property(name, "reconnect-initial-delay") + " ("
                     + config.reconnectInitialDelay() + ")");
         }
+        if (config.reconnectRejectedMaxDelay().compareTo(config.reconnectMaxDelay()) < 0) {
+            throw new ConfigurationException(property(name, "reconnect-rejected-max-delay") + " ("
+                    + config.reconnectRejectedMaxDelay() + ") must not be shorter than "
+                    + property(name, "reconnect-max-delay") + " (" + config.reconnectMaxDelay()
+                    + "): attempts the server rejects back off at least as far as those that fail to connect");
+        }
         requireNotNegative(property(name, "shutdown-timeout"), config.shutdownTimeout());
         requireNotNegative(property(name, "observer-timeout"), config.observerTimeout());
         requirePositive(property(name, "fencing.idle-timeout"), config.fencing().idleTimeout());

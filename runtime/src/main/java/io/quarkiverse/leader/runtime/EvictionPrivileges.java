@@ -19,14 +19,21 @@ final class EvictionPrivileges {
 
     private static final Logger LOG = Logger.getLogger(EvictionPrivileges.class);
 
+    /**
+     * Whether this role may end the session {@code a} (of {@code pg_stat_activity}) of role {@code h} (of
+     * {@code pg_roles}): pg_terminate_backend's own rule.
+     */
+    static final String CAN_END = """
+            ((SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
+              OR (NOT h.rolsuper AND (pg_has_role(a.usesysid, 'USAGE')
+                  OR pg_has_role('pg_signal_backend', 'USAGE'))))""";
+
     private static final String QUERY = """
             SELECT a.pid, a.usename, h.rolsuper AS holder_superuser, quote_ident(current_user) AS me,
                    pg_has_role(a.usesysid, 'USAGE') OR pg_has_role('pg_read_all_stats', 'USAGE') AS can_see,
-                   (SELECT rolsuper FROM pg_roles WHERE rolname = current_user)
-                     OR (NOT h.rolsuper AND (pg_has_role(a.usesysid, 'USAGE')
-                         OR pg_has_role('pg_signal_backend', 'USAGE'))) AS can_end
+                   %s AS can_end
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_roles h ON h.oid = a.usesysid
-            WHERE\s""" + LockHolder.HELD_HERE;
+            WHERE\s""".formatted(CAN_END) + LockHolder.HELD_HERE;
 
     private final Supplier<Pool> pool;
     private final ElectionOptions options;

@@ -10,6 +10,8 @@ import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -23,6 +25,20 @@ final class HungLeaderEviction {
 
     /** pg_terminate_backend of a session this role may not end. */
     private static final String INSUFFICIENT_PRIVILEGE = "42501";
+
+    /**
+     * Finds the holder of lock $1 and ends it in the same statement, only if at that moment it still holds the lock
+     * here, is idle, has been silent for more than $2 ms and may be ended by this role: a holder that spoke, ran a
+     * statement or let go since the last look, and a session that has taken its pid over since, are left alone.
+     */
+    private static final String EVICT = """
+            SELECT a.pid, a.application_name, a.state_change IS NOT NULL AS visible, s.can_end, s.silent_ms,
+                   CASE WHEN a.state = 'idle' AND s.silent_ms > $2 AND s.can_end
+                        THEN pg_terminate_backend(a.pid) ELSE false END AS ended
+            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_roles h ON h.oid = a.usesysid,
+                 LATERAL (SELECT %s AS can_end,
+                   coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms) s
+            WHERE\s""".formatted(EvictionPrivileges.CAN_END) + LockHolder.HELD_HERE;
 
     private final Context context;
     private final Supplier<Pool> pool;
@@ -59,8 +75,12 @@ final class HungLeaderEviction {
         if (leading.getAsBoolean() || !checking.compareAndSet(false, true)) {
             return;
         }
-        LockHolder.find(pool.get(), options.lock())
-                .compose(holder -> holder.map(this::consider).orElse(Future.succeededFuture()))
+        pool.get().preparedQuery(EVICT).execute(Tuple.of(options.lock(), thresholdMillis))
+                .compose(this::outcome)
+                // only should the server's own rule differ from CAN_END: then said once, like any holder it may not end
+                .recover(failure -> failure instanceof PgException e && INSUFFICIENT_PRIVILEGE.equals(e.getSqlState())
+                        ? privileges.check().transform(ar -> Future.failedFuture(failure))
+                        : Future.failedFuture(failure))
                 .onComplete(ar -> {
                     checking.set(false);
                     if (ar.failed()) {
@@ -69,25 +89,17 @@ final class HungLeaderEviction {
                 });
     }
 
-    private Future<Void> consider(LockHolder holder) {
-        if (!holder.visible()) {
-            return privileges.check(); // a session of another role whose state this role may not read: skipped
+    private Future<Void> outcome(RowSet<Row> rows) {
+        for (Row row : rows) {
+            if (Boolean.TRUE.equals(row.getBoolean("ended"))) {
+                LOG.warnf("Instance %s ended the session of the hung leader %s (pid %d): silent for %d ms, longer than"
+                        + " lease + heartbeat (%d ms)", options.instanceId(), row.getString("application_name"),
+                        row.getInteger("pid"), row.getLong("silent_ms"), thresholdMillis);
+            } else if (!Boolean.TRUE.equals(row.getBoolean("visible"))
+                    || !Boolean.TRUE.equals(row.getBoolean("can_end"))) {
+                return privileges.check(); // a holder this role may not read or end: skipped, and said once
+            }
         }
-        return holder.idle() && holder.silentMillis() > thresholdMillis ? evict(holder) : Future.succeededFuture();
-    }
-
-    private Future<Void> evict(LockHolder holder) {
-        return pool.get().preparedQuery("SELECT pg_terminate_backend($1)").execute(Tuple.of(holder.pid()))
-                .<Void> map(rows -> {
-                    if (Boolean.TRUE.equals(rows.iterator().next().getBoolean(0))) {
-                        LOG.warnf("Instance %s ended the session of the hung leader %s (pid %d): silent for %d ms,"
-                                + " longer than lease + heartbeat (%d ms)", options.instanceId(),
-                                holder.applicationName(), holder.pid(), holder.silentMillis(), thresholdMillis);
-                    }
-                    return null;
-                })
-                .recover(failure -> failure instanceof PgException e && INSUFFICIENT_PRIVILEGE.equals(e.getSqlState())
-                        ? privileges.check().transform(ar -> Future.failedFuture(failure))
-                        : Future.failedFuture(failure));
+        return Future.succeededFuture();
     }
 }

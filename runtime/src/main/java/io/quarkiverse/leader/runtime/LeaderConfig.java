@@ -97,27 +97,40 @@ public interface LeaderConfig {
 
         /**
          * The delay after the first failed attempt to open the election session (the first attempt after a lost session
-         * is immediate); it doubles, with jitter, on each further failed attempt up to {@code reconnect-max-delay}.
+         * is immediate); it doubles, with jitter, on each further failed attempt up to {@code reconnect-max-delay}, or
+         * up to {@code reconnect-rejected-max-delay} for attempts the server rejects.
          */
         @WithDefault("50ms")
         Duration reconnectInitialDelay();
 
         /**
-         * The longest delay between two attempts to reconnect.
+         * The longest delay between two attempts to reconnect after a failure of the connection itself (refused, reset,
+         * timed out, unreachable) or a server that is starting up, shutting down, in recovery or a standby: short, so
+         * that the instances are back soon after PostgreSQL restarts or a standby is promoted.
          */
         @WithDefault("500ms")
         Duration reconnectMaxDelay();
+
+        /**
+         * The longest delay between two attempts to reconnect after the server rejected the attempt with an error of its
+         * own (too many connections, a failed authentication, a database that does not exist, a missing privilege): the
+         * server starts a backend process for each such attempt, so these back off further. At least
+         * {@code reconnect-max-delay}.
+         */
+        @WithDefault("5s")
+        Duration reconnectRejectedMaxDelay();
 
         /**
          * Whether followers end the session of a leader that holds the lock but has stopped confirming it (a paused or
          * hung process, a network that drops its packets), with {@code pg_terminate_backend}, once the server has heard
          * nothing from that session for {@code lease} + {@code heartbeat}: its lease has run out by then, so it no longer
          * believes it leads. Without it such a leader keeps the lock for as long as its host answers TCP. Each follower
-         * reads {@code pg_locks} and {@code pg_stat_activity}, for the election's database only, once every
-         * {@code heartbeat}. Instances that all run as the same database role need nothing more. Otherwise the followers'
-         * role needs {@code pg_read_all_stats} (or {@code pg_monitor}) to see the leader's state and
-         * {@code pg_signal_backend} to end its session, and a superuser's session can only be ended by a superuser; a
-         * follower that lacks them logs a warning once, naming the roles and the {@code GRANT} to run.
+         * runs one statement on {@code pg_locks} and {@code pg_stat_activity}, for the election's database only, once
+         * every {@code heartbeat}: it ends the leader's session only if, as it runs, that session still holds the lock,
+         * is idle and has been silent that long. Instances that all run as the same database role need nothing more.
+         * Otherwise the followers' role needs {@code pg_read_all_stats} (or {@code pg_monitor}) to see the leader's
+         * state and {@code pg_signal_backend} to end its session, and a superuser's session can only be ended by a
+         * superuser; a follower that lacks them logs a warning once, naming the roles and the {@code GRANT} to run.
          */
         @WithDefault("true")
         boolean evictHungLeader();

@@ -78,7 +78,7 @@ public class LeaderElectionImpl implements LeaderElection {
         ElectionOptions options = new ElectionOptions(
                 ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, methods.channels(),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
-                config.reconnectMaxDelay(), config.observerTimeout(), terms);
+                config.reconnectMaxDelay(), config.reconnectRejectedMaxDelay(), config.observerTimeout(), terms);
         // an event-loop context of its own, whatever thread starts the application (in dev mode, a worker): there is no
         // public API for one
         Context applicationContext = ((VertxInternal) vertx).createEventLoopContext();

@@ -11,18 +11,14 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * The session that holds an election's lock in the election's own database, as PostgreSQL sees it. PostgreSQL shows
- * the state of a session only to its own role's members and to {@code pg_read_all_stats}: to others {@code visible} is
- * false, {@code idle} and {@code silentMillis} say nothing and {@code backendStart} is null.
+ * the state of a session only to its own role's members and to {@code pg_read_all_stats}: to others
+ * {@code backendStart} is null.
  *
  * @param pid the backend process id of the session
  * @param applicationName its {@code application_name}: {@code leader:<instance-id>} for a default election session
- * @param visible whether this session may read the holder's state
- * @param idle whether it is idle, waiting for its client
- * @param silentMillis for how long the server has heard nothing from it
  * @param backendStart when the session began
  */
-record LockHolder(int pid, String applicationName, boolean visible, boolean idle, long silentMillis,
-        Instant backendStart) {
+record LockHolder(int pid, String applicationName, Instant backendStart) {
 
     /**
      * The granted hold of lock $1 in the current database, on {@code pg_locks l}: advisory locks are per database, while
@@ -35,9 +31,7 @@ record LockHolder(int pid, String applicationName, boolean visible, boolean idle
               AND l.objid::bigint = ($1::bigint & 4294967295)""";
 
     private static final String QUERY = """
-            SELECT a.pid, a.application_name, a.state_change IS NOT NULL AS visible,
-                   a.state = 'idle' AS idle, a.backend_start,
-                   coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms
+            SELECT a.pid, a.application_name, a.backend_start
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid
             WHERE\s""" + HELD_HERE;
 
@@ -46,7 +40,6 @@ record LockHolder(int pid, String applicationName, boolean visible, boolean idle
             for (Row row : rows) {
                 OffsetDateTime start = row.getOffsetDateTime("backend_start");
                 return Optional.of(new LockHolder(row.getInteger("pid"), row.getString("application_name"),
-                        row.getBoolean("visible"), Boolean.TRUE.equals(row.getBoolean("idle")), row.getLong("silent_ms"),
                         start == null ? null : start.toInstant()));
             }
             return Optional.empty();

@@ -12,14 +12,19 @@ import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnection;
+import io.vertx.pgclient.PgException;
 
 /**
- * Opens an election's sessions until one is ready, retrying with capped, jittered backoff. Confined to the election's
- * context; one run at a time.
+ * Opens an election's sessions until one is ready, retrying with capped, jittered backoff: up to
+ * {@code reconnect-max-delay} when the connection fails, up to {@code reconnect-rejected-max-delay} when the server
+ * rejects the attempt, each cause counted on its own. Confined to the election's context; one run at a time.
  */
 final class SessionOpener {
 
     private static final Logger LOG = Logger.getLogger(SessionOpener.class);
+
+    /** SQLSTATE class 57: the server is starting up, shutting down or in recovery, or an operator ended the session. */
+    private static final String OPERATOR_INTERVENTION = "57";
 
     private final Context context;
     private final ElectionOptions options;
@@ -52,6 +57,10 @@ final class SessionOpener {
             });
         }))
                 .onFailure().invoke(this::failed)
+                // a count per cause: the first rejection after refusals waits the first delay, not the refusals' last
+                .onFailure(SessionOpener::rejected).retry()
+                .withBackOff(options.reconnectInitialDelay(), options.reconnectRejectedMaxDelay())
+                .withJitter(0.5).indefinitely()
                 .onFailure().retry().withBackOff(options.reconnectInitialDelay(), options.reconnectMaxDelay())
                 .withJitter(0.5).indefinitely()
                 .subscribe().with(conn -> context.runOnContext(v -> {
@@ -86,12 +95,26 @@ final class SessionOpener {
         return open.timeout(options.lease().toMillis(), TimeUnit.MILLISECONDS).<Void> mapEmpty().otherwiseEmpty();
     }
 
+    /**
+     * Whether the server itself turned the attempt down with an error (too many connections, a failed authentication,
+     * a database that does not exist, a missing privilege): it started a backend process for it, and will most likely
+     * say the same again. A server that is starting up, shutting down or in recovery (class 57) will soon take
+     * sessions, and a standby (found by the election's own check, not a server error) may be promoted at any moment:
+     * those, like a refused, reset or timed-out connection, are not rejections.
+     */
+    private static boolean rejected(Throwable failure) {
+        return failure instanceof PgException e && e.getSqlState() != null
+                && !e.getSqlState().startsWith(OPERATOR_INTERVENTION);
+    }
+
     private void failed(Throwable failure) {
         if (failures++ == 0) {
             LOG.warnf("Instance %s cannot open its election session (%s); retrying with backoff up to %s",
-                    options.instanceId(), describe(failure), options.reconnectMaxDelay());
+                    options.instanceId(), describe(failure),
+                    rejected(failure) ? options.reconnectRejectedMaxDelay() : options.reconnectMaxDelay());
         } else {
-            LOG.debugf("Election session attempt %d failed: %s", failures, describe(failure));
+            LOG.debugf("Instance %s: election session attempt %d failed: %s", options.instanceId(), failures,
+                    describe(failure));
         }
     }
 }
