@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -76,6 +77,8 @@ final class HungLeaderEviction {
             return;
         }
         pool.get().preparedQuery(EVICT).execute(Tuple.of(options.lock(), thresholdMillis))
+                // a pooled connection that hangs must not end the checks for good: the next heartbeat tries again
+                .timeout(options.lease().toMillis(), TimeUnit.MILLISECONDS)
                 .compose(this::outcome)
                 // only should the server's own rule differ from CAN_END: then said once, like any holder it may not end
                 .recover(failure -> failure instanceof PgException e && INSUFFICIENT_PRIVILEGE.equals(e.getSqlState())

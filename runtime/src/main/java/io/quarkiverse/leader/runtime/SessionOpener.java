@@ -2,6 +2,7 @@ package io.quarkiverse.leader.runtime;
 
 import static io.quarkiverse.leader.runtime.SessionSetup.describe;
 
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -29,6 +30,7 @@ final class SessionOpener {
     private final Context context;
     private final ElectionOptions options;
     private final SessionSetup setup;
+    private final ScheduledExecutorService delays;
     private Cancellable retrying;
     private Future<PgConnection> opening;
     private boolean cancelled;
@@ -38,6 +40,9 @@ final class SessionOpener {
         this.context = context;
         this.options = options;
         this.setup = setup;
+        // the delays run on the election's own event loop, not on the application's worker pool, which a busy
+        // application may have filled
+        this.delays = context.owner().nettyEventLoopGroup();
     }
 
     /** Starts a run: {@code opened} gets the first session that is ready, on the context, unless the run is cancelled. */
@@ -58,10 +63,11 @@ final class SessionOpener {
         }))
                 .onFailure().invoke(this::failed)
                 // a count per cause: the first rejection after refusals waits the first delay, not the refusals' last
-                .onFailure(SessionOpener::rejected).retry()
+                .onFailure(SessionOpener::rejected).retry().withExecutor(delays)
                 .withBackOff(options.reconnectInitialDelay(), options.reconnectRejectedMaxDelay())
                 .withJitter(0.5).indefinitely()
-                .onFailure().retry().withBackOff(options.reconnectInitialDelay(), options.reconnectMaxDelay())
+                .onFailure().retry().withExecutor(delays)
+                .withBackOff(options.reconnectInitialDelay(), options.reconnectMaxDelay())
                 .withJitter(0.5).indefinitely()
                 .subscribe().with(conn -> context.runOnContext(v -> {
                     if (cancelled) {
