@@ -10,7 +10,7 @@ import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
- * Two elections of one instance on the same lock of the same database would compete with each other: start-up fails,
+ * Two elections of one instance on the same lock of the same datasource would compete with each other: start-up fails,
  * naming both.
  */
 class SharedLockConfigTest {
@@ -19,9 +19,9 @@ class SharedLockConfigTest {
     static final QuarkusUnitTest TEST = LeaderUnitTest.create()
             .overrideConfigKey("quarkus.leader.lock", "4711")
             .overrideConfigKey("quarkus.leader.jobs.lock", "4711")
-            .assertException(e -> assertThat(e)
-                    .hasStackTraceContaining("The elections default and 'jobs' both run on lock 4711 of database ")
-                    .hasStackTraceContaining("; give them different quarkus.leader.\"jobs\".lock values"));
+            .assertException(e -> assertThat(e).hasStackTraceContaining(
+                    "The elections default and 'jobs' both run on lock 4711 of the same datasource; give them different"
+                            + " quarkus.leader.\"jobs\".lock values"));
 
     @Test
     void startupFails() {

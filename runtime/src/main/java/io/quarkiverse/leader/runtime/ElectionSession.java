@@ -2,6 +2,7 @@ package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 
 import org.jboss.logging.Logger;
@@ -142,9 +143,9 @@ public final class ElectionSession {
     /** The graceful hand-over: drain, tell, then give the lock up; the heartbeat goes on until the unlock. */
     private Future<Void> handOver(Instant stoppedAt) {
         departing = attempt;
-        departedAt = stoppedAt;
         moveTo(ElectionState.LEAVING);
-        lease.end();
+        Instant ran = lease.end(); // a lease that ran out before the stop (a pause) ended leadership then
+        departedAt = ran.isBefore(stoppedAt) ? ran : stoppedAt;
         return futures.onContext(listener.drain()).transform(tellDeparture).transform(release).transform(closeDeparted);
     }
 
@@ -230,13 +231,17 @@ public final class ElectionSession {
     }
 
     private Future<Void> closeDeparted() {
-        end(departing);
-        return close(departing.conn);
+        SessionAttempt departed = departing;
+        departing = null; // one departure at a time: a hand-over starts from LEADING only, as does a step-down
+        end(departed);
+        return close(departed.conn);
     }
 
-    private Future<Void> observersLate(Throwable timeout) {
-        LOG.warnf("Observers of the end of term %d of lock %d did not return within %s; the lock is given up anyway",
-                term, options.lock(), options.observerTimeout());
+    private Future<Void> observersLate(Throwable failure) {
+        if (failure instanceof TimeoutException) { // any other failure of theirs is logged where they ran
+            LOG.warnf("Observers of the end of term %d of lock %d did not return within %s; the lock is given up"
+                    + " anyway", term, options.lock(), options.observerTimeout());
+        }
         return Future.succeededFuture();
     }
 

@@ -1,6 +1,5 @@
 package io.quarkiverse.leader.runtime;
 
-import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 import java.util.function.Supplier;
@@ -73,12 +72,12 @@ final class HungLeaderEviction {
     }
 
     private void check() {
+        // one statement at a time: one that hangs on a pooled connection holds the next checks up until the pool's
+        // connection fails, rather than taking another connection each heartbeat
         if (leading.getAsBoolean() || !checking.compareAndSet(false, true)) {
             return;
         }
         pool.get().preparedQuery(EVICT).execute(Tuple.of(options.lock(), thresholdMillis))
-                // a pooled connection that hangs must not end the checks for good: the next heartbeat tries again
-                .timeout(options.lease().toMillis(), TimeUnit.MILLISECONDS)
                 .compose(this::outcome)
                 // only should the server's own rule differ from CAN_END: then said once, like any holder it may not end
                 .recover(failure -> failure instanceof PgException e && INSUFFICIENT_PRIVILEGE.equals(e.getSqlState())

@@ -64,17 +64,22 @@ final class LeadershipEvents {
             } finally {
                 requestContext.terminate();
             }
-            returned.complete(); // the synchronous observers are done; the asynchronous ones follow on their own
-            if (LOG.isDebugEnabled()) { // where a hand-over's time goes: the hop to a worker, then the observers
-                LOG.debugf("Observers of %s: on a worker after %d us, returned after %d us", change,
-                        (started - fired) / 1000, (System.nanoTime() - started) / 1000);
-            }
+            long returnedAt = System.nanoTime();
+            // submitted before the next event can be: asynchronous observers see the changes in order too
             events.fireAsync(change).exceptionally(e -> {
                 LOG.errorf(e, "An asynchronous observer of %s failed; the election goes on", change);
                 return null;
             });
+            returned.complete(); // the synchronous observers are done; the asynchronous ones follow on their own
+            if (LOG.isDebugEnabled()) { // where a hand-over's time goes: the hop to a worker, then the observers
+                LOG.debugf("Observers of %s: on a worker after %d us, returned after %d us", change,
+                        (started - fired) / 1000, (returnedAt - started) / 1000);
+            }
             return null;
-        }, false).onFailure(returned::tryFail);
+        }, false).onFailure(e -> { // an Error thrown by an observer: what the catch above does not take
+            LOG.errorf(e, "An observer of %s failed; the election goes on", change);
+            returned.tryFail(e);
+        });
         return returned.future();
     }
 }

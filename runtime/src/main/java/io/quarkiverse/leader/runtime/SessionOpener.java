@@ -2,7 +2,9 @@ package io.quarkiverse.leader.runtime;
 
 import static io.quarkiverse.leader.runtime.SessionSetup.describe;
 
+import java.time.Duration;
 import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 
@@ -35,20 +37,22 @@ final class SessionOpener {
     private Future<PgConnection> opening;
     private boolean cancelled;
     private int failures;
+    private long handedOutAt; // System.nanoTime() when the last session was handed out; 0 before the first
+    private int shortLivedInARow;
 
     SessionOpener(Context context, ElectionOptions options, SessionSetup setup) {
         this.context = context;
         this.options = options;
         this.setup = setup;
-        // the delays run on the election's own event loop, not on the application's worker pool, which a busy
-        // application may have filled
+        // the delays run on an event loop of the election's Vert.x (its own, with one loop), not on the application's
+        // worker pool, which a busy application may have filled; each attempt then hops to the context
         this.delays = context.owner().nettyEventLoopGroup();
     }
 
     /** Starts a run: {@code opened} gets the first session that is ready, on the context, unless the run is cancelled. */
     void open(Consumer<PgConnection> opened) {
         cancelled = false;
-        retrying = Uni.createFrom().<PgConnection> emitter(em -> context.runOnContext(v -> {
+        Uni<PgConnection> attempts = Uni.createFrom().<PgConnection> emitter(em -> context.runOnContext(v -> {
             if (cancelled) {
                 em.fail(new IllegalStateException("the election is leaving"));
                 return;
@@ -68,14 +72,18 @@ final class SessionOpener {
                 .withJitter(0.5).indefinitely()
                 .onFailure().retry().withExecutor(delays)
                 .withBackOff(options.reconnectInitialDelay(), options.reconnectMaxDelay())
-                .withJitter(0.5).indefinitely()
-                .subscribe().with(conn -> context.runOnContext(v -> {
+                .withJitter(0.5).indefinitely();
+        Duration pause = pauseAfterShortLivedSession();
+        Uni<PgConnection> run = pause.isZero() ? attempts
+                : Uni.createFrom().voidItem().onItem().delayIt().onExecutor(delays).by(pause).chain(() -> attempts);
+        retrying = run.subscribe().with(conn -> context.runOnContext(v -> {
                     if (cancelled) {
                         conn.close(); // opened after the run was cancelled
                         return;
                     }
                     retrying = null;
                     opening = null;
+                    handedOutAt = System.nanoTime();
                     if (failures > 0) {
                         LOG.infof("Instance %s reopened its election session after %d failed attempts",
                                 options.instanceId(), failures);
@@ -102,6 +110,25 @@ final class SessionOpener {
     }
 
     /**
+     * Nothing after a session that lived a lease or longer; after one lost sooner (a term that cannot begin, a table the
+     * role may not write: a failure that comes back with every session), a delay that doubles with each such session in
+     * a row up to {@code reconnect-rejected-max-delay}: every session costs the server a backend.
+     */
+    private Duration pauseAfterShortLivedSession() {
+        boolean shortLived = handedOutAt != 0 && System.nanoTime() - handedOutAt < options.lease().toNanos();
+        shortLivedInARow = shortLived ? shortLivedInARow + 1 : 0;
+        if (!shortLived) {
+            return Duration.ZERO;
+        }
+        long cap = options.reconnectRejectedMaxDelay().toMillis();
+        long delay = Math.min(cap, options.reconnectInitialDelay().toMillis() << Math.min(20, shortLivedInARow - 1));
+        long jittered = delay / 2 + ThreadLocalRandom.current().nextLong(delay / 2 + 1); // as Mutiny's 0.5 jitter
+        LOG.debugf("Instance %s: its session was lost within a lease of opening, %d time(s) in a row; the next opens in"
+                + " %d ms", options.instanceId(), shortLivedInARow, jittered);
+        return Duration.ofMillis(jittered);
+    }
+
+    /**
      * Whether the server itself turned the attempt down with an error (too many connections, a failed authentication,
      * a database that does not exist, a missing privilege): it started a backend process for it, and will most likely
      * say the same again. A server that is starting up, shutting down or in recovery (class 57) will soon take
@@ -109,8 +136,8 @@ final class SessionOpener {
      * those, like a refused, reset or timed-out connection, are not rejections.
      */
     private static boolean rejected(Throwable failure) {
-        return failure instanceof PgException e && e.getSqlState() != null
-                && !e.getSqlState().startsWith(OPERATOR_INTERVENTION);
+        return failure instanceof SessionSetup.MissingTermTable || failure instanceof PgException e
+                && e.getSqlState() != null && !e.getSqlState().startsWith(OPERATOR_INTERVENTION);
     }
 
     private void failed(Throwable failure) {

@@ -63,7 +63,7 @@ final class SessionSetup {
     private Future<Void> createTermTable(PgConnection conn) {
         TermTable terms = options.terms();
         if (!terms.createTable()) {
-            return Future.failedFuture(new IllegalStateException("the term table " + terms.qualifiedName()
+            return Future.failedFuture(new MissingTermTable("the term table " + terms.qualifiedName()
                     + " does not exist and " + terms.createTableProperty() + " is false; create it with: "
                     + terms.ddl()));
         }
@@ -73,6 +73,13 @@ final class SessionSetup {
         failure instanceof PgException e && (DUPLICATE_TABLE.equals(e.getSqlState()) || UNIQUE_VIOLATION.equals(e.getSqlState()))
                 ? Future.succeededFuture()
                 : Future.failedFuture(failure));
+    }
+
+    /** The term table is missing and the election may not create it: an operator has to, so retries back off further. */
+    static final class MissingTermTable extends IllegalStateException {
+        MissingTermTable(String message) {
+            super(message);
+        }
     }
 
     static String describe(Throwable t) {
