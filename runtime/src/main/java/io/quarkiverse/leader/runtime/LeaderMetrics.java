@@ -26,10 +26,10 @@ public interface LeaderMetrics {
     }
 
     /**
-     * {@code count} notifications for a handler of {@code election} were dropped unhandled, because this instance
-     * stopped leading before they could run: neither a success nor a failure of the handler.
+     * {@code count} notifications for a handler of {@code election} were dropped unhandled, for {@code reason}: neither a
+     * success nor a failure of the handler.
      */
-    default void dropped(String election, String channel, String method, int count) {
+    default void dropped(String election, String channel, String method, DropReason reason, int count) {
     }
 
     /** A handler of {@code election} finished with a notification. */

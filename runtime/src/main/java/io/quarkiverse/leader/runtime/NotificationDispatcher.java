@@ -56,7 +56,7 @@ final class NotificationDispatcher {
             if (leads) {
                 handler.offer(payload);
             } else { // still listening while it steps down or leaves, and no one else listens yet: lost, and counted
-                metrics.dropped(election, channel, handler.method.description, 1);
+                metrics.dropped(election, channel, handler.method.description, DropReason.NOT_LEADER, 1);
             }
         }
     }
@@ -136,7 +136,7 @@ final class NotificationDispatcher {
             // the payload is read where the method runs, never on the election's event loop
             call.run(payload).whenComplete((outcome, failure) -> context.runOnContext(v -> {
                 if (outcome == MethodCall.SKIPPED) {
-                    metrics.dropped(method.election, method.channel, method.description, 1);
+                    metrics.dropped(method.election, method.channel, method.description, DropReason.NOT_LEADER, 1);
                 } else {
                     metrics.handled(method.election, method.channel, method.description, System.nanoTime() - started,
                             failure != null);
@@ -158,7 +158,8 @@ final class NotificationDispatcher {
             if (!queue.isEmpty()) {
                 LOG.warnf("Dropped %d queued notification(s) for %s: this instance no longer leads", queue.size(),
                         method.description);
-                metrics.dropped(method.election, method.channel, method.description, queue.size());
+                metrics.dropped(method.election, method.channel, method.description, DropReason.NOT_LEADER,
+                        queue.size());
                 queue.clear();
             }
         }

@@ -13,14 +13,15 @@ import io.micrometer.core.instrument.Counter;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.quarkiverse.leader.runtime.DropReason;
 import io.quarkiverse.leader.runtime.LeaderMetrics;
 
 /**
  * The elections' meters, when the application has Micrometer, each tagged with its {@code election}:
  * {@code leader.elected} (gauge, 0 or 1), {@code leader.transitions} (counter, tag {@code to}), {@code leader.acquire}
  * (timer), {@code leader.notifications.received} (counter, tag {@code channel}) and {@code leader.notifications.handled}
- * (timer, tags {@code channel}, {@code method}, {@code outcome}) and {@code leader.notifications.dropped} (counter,
- * tags {@code channel}, {@code method}: notifications a step-down left unhandled).
+ * (timer, tags {@code channel}, {@code method}, {@code outcome}) and {@code leader.notifications.dropped} (counter, tags
+ * {@code channel}, {@code method}, {@code reason}: notifications left unhandled).
  */
 @Singleton
 public class MicrometerLeaderMetrics implements LeaderMetrics {
@@ -90,10 +91,11 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
     }
 
     @Override
-    public void dropped(String election, String channel, String method, int count) {
+    public void dropped(String election, String channel, String method, DropReason reason, int count) {
         // rare (a step-down with work queued): built when needed
-        Counter.builder("leader.notifications.dropped").description("Notifications left unhandled by a step-down")
-                .tags("election", election, "channel", channel, "method", method).register(registry).increment(count);
+        Counter.builder("leader.notifications.dropped").description("Notifications left unhandled")
+                .tags("election", election, "channel", channel, "method", method, "reason", reason.tag())
+                .register(registry).increment(count);
     }
 
     private Timer handledTimer(String election, String channel, String method, String outcome) {
