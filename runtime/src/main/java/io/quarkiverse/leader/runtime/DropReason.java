@@ -5,8 +5,12 @@ package io.quarkiverse.leader.runtime;
  */
 public enum DropReason {
 
+    /** The method's mailbox was full. */
+    OVERFLOW("overflow"),
     /** This instance stopped leading before the notification could run. */
-    NOT_LEADER("not-leader");
+    NOT_LEADER("not-leader"),
+    /** The call ran past {@code handler-timeout} and was abandoned. */
+    TIMEOUT("timeout");
 
     private final String tag;
 

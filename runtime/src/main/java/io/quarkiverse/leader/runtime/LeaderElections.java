@@ -75,9 +75,12 @@ public class LeaderElections {
     void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
         rejectElectionsTheBuildDidNotKnow(mpConfig);
         Map<List<Object>, String> locks = new HashMap<>();
+        List<String> deliveryProblems = new ArrayList<>();
         for (LeaderElectionImpl election : elections.values()) {
             ElectionConfig config = electionConfig(election.name());
             ElectionSettings.validate(election.name(), config);
+            deliveryProblems.addAll(DeliverySettings.problems(election.name(), config.delivery(),
+                    methods.forElection(election.name()).channels()));
             if (!election.enabled()) {
                 continue;
             }
@@ -91,6 +94,9 @@ public class LeaderElections {
                         + describe(election.name()) + " both run on lock " + election.lock() + " of " + database
                         + "; give them different " + ElectionSettings.property(election.name(), "lock") + " values");
             }
+        }
+        if (!deliveryProblems.isEmpty()) { // every election's at once: they are often set together
+            throw new ConfigurationException(String.join("\n", deliveryProblems));
         }
         try {
             for (LeaderElectionImpl election : elections.values()) {

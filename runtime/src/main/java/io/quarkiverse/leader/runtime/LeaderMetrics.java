@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.function.IntSupplier;
 
 /**
  * What the election reports to a metrics system; nothing unless the application has one.
@@ -30,6 +31,13 @@ public interface LeaderMetrics {
      * success nor a failure of the handler.
      */
     default void dropped(String election, String channel, String method, DropReason reason, int count) {
+    }
+
+    /**
+     * A handler of {@code election} has a mailbox, whose number of waiting notifications {@code depth} reads from any
+     * thread; called once per handler, when the election starts.
+     */
+    default void mailbox(String election, String channel, String method, IntSupplier depth) {
     }
 
     /** A handler of {@code election} finished with a notification. */
