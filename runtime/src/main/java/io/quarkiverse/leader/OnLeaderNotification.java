@@ -31,7 +31,8 @@ public @interface OnLeaderNotification {
     /**
      * Whether notifications on this channel are passed to this method one at a time, in arrival order: the next one
      * starts when the previous call (or the {@code Uni}/{@code CompletionStage} it returned) has completed. Set it to
-     * {@code false} to let calls overlap.
+     * {@code false} to let calls overlap, up to {@code quarkus.leader.delivery.max-concurrency} at once. Either way the
+     * notifications that wait are kept in the method's bounded mailbox ({@code quarkus.leader.delivery.queue-size}).
      */
     boolean ordered() default true;
 

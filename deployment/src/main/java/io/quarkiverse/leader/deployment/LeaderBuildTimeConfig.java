@@ -155,5 +155,61 @@ public interface LeaderBuildTimeConfig {
              */
             Optional<String> idleTimeout();
         }
+
+        /**
+         * {@code delivery.*}, read at run time.
+         */
+        Delivery delivery();
+
+        interface Delivery {
+
+            /**
+             * {@code delivery.queue-size}, read at run time.
+             */
+            Optional<String> queueSize();
+
+            /**
+             * {@code delivery.overflow}, read at run time.
+             */
+            Optional<String> overflow();
+
+            /**
+             * {@code delivery.max-concurrency}, read at run time.
+             */
+            Optional<String> maxConcurrency();
+
+            /**
+             * {@code delivery.handler-timeout}, read at run time.
+             */
+            Optional<String> handlerTimeout();
+
+            /**
+             * {@code delivery.channels."channel".*}, read at run time.
+             */
+            Map<String, ChannelDelivery> channels();
+
+            interface ChannelDelivery {
+
+                /**
+                 * {@code delivery.channels."channel".queue-size}, read at run time.
+                 */
+                Optional<String> queueSize();
+
+                /**
+                 * {@code delivery.channels."channel".overflow}, read at run time.
+                 */
+                Optional<String> overflow();
+
+                /**
+                 * {@code delivery.channels."channel".max-concurrency}, read at run time.
+                 */
+                Optional<String> maxConcurrency();
+
+                /**
+                 * {@code delivery.channels."channel".handler-timeout}, read at run time.
+                 */
+                Optional<String> handlerTimeout();
+            }
+        }
     }
 }

@@ -28,6 +28,7 @@ class DeclaredElectionsTest {
             .overrideConfigKey("quarkus.application.name", "declared-elections-test")
             .overrideConfigKey("quarkus.leader.instance-id", "declared-test")
             .overrideConfigKey("quarkus.leader.fencing.idle-timeout", "4s") // the default election's group
+            .overrideConfigKey("quarkus.leader.delivery.queue-size", "100") // another one
             .overrideConfigKey("quarkus.leader.health.enabled", "true") // the build-time health switch
             .overrideConfigKey("quarkus.leader.jobs.poll", "6s") // unquoted, a setting other than the lock
             .overrideConfigKey("quarkus.leader.\"Reports.v2\".enabled", "false") // quoted, with a dot

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.OnLeaderNotification;
+import io.quarkiverse.leader.runtime.DropReason;
 import io.quarkiverse.leader.runtime.LeaderMetrics;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
@@ -87,7 +88,8 @@ class DroppedNotificationsTest {
         }
 
         @Override
-        public void dropped(String election, String channel, String method, int count) {
+        public void dropped(String election, String channel, String method, DropReason reason, int count) {
+            assertThat(reason).isEqualTo(DropReason.NOT_LEADER);
             dropped.addAndGet(count);
         }
 

@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import java.lang.reflect.Method;
 import java.lang.reflect.Modifier;
+import java.lang.reflect.ParameterizedType;
+import java.lang.reflect.Type;
+import java.util.Map;
 import java.util.Set;
 import java.util.TreeSet;
 
@@ -19,7 +22,8 @@ class ElectionSettingsInStepTest {
 
     @Test
     void theBuildKnowsEveryRunTimeSetting() {
-        assertThat(settings(ElectionBuildTimeConfig.class, "")).isEqualTo(settings(ElectionConfig.class, ""));
+        assertThat(settings(ElectionBuildTimeConfig.class, "")).isEqualTo(settings(ElectionConfig.class, ""))
+                .contains("fencing.table", "delivery.queueSize", "delivery.channels.*.queueSize");
     }
 
     private static Set<String> settings(Class<?> group, String prefix) {
@@ -29,12 +33,20 @@ class ElectionSettingsInStepTest {
                 continue;
             }
             String name = prefix + method.getName();
-            if (method.getReturnType().isInterface() && method.getReturnType().getEnclosingClass() == group) {
+            if (method.getReturnType() == Map.class) { // a map of groups: the settings of each entry
+                Type values = ((ParameterizedType) method.getGenericReturnType()).getActualTypeArguments()[1];
+                settings.addAll(settings((Class<?>) values, name + ".*."));
+            } else if (isGroup(method.getReturnType())) {
                 settings.addAll(settings(method.getReturnType(), name + "."));
             } else {
                 settings.add(name);
             }
         }
         return settings;
+    }
+
+    /** A group of the extension's settings, nested in its config interface or one of its own. */
+    private static boolean isGroup(Class<?> type) {
+        return type.isInterface() && type.getPackageName().startsWith("io.quarkiverse.leader");
     }
 }

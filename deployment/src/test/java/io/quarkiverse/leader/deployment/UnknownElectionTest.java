@@ -25,16 +25,19 @@ class UnknownElectionTest {
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(UsesUnknownElections.class)
             .overrideConfigKey("quarkus.leader.known.lock", "42")
             .overrideConfigKey("quarkus.leader.\"health\".lock", "43")
+            .overrideConfigKey("quarkus.leader.\"delivery\".lock", "44")
             .assertException(e -> assertThat(e).hasMessageContainingAll(
                     "@OnLeaderNotification names the election 'nope', which is not configured: declare it with"
                             + " quarkus.leader.\"nope\".lock (or any other quarkus.leader.\"nope\".* property); the"
-                            + " configured ones are [health, known]: "
+                            + " configured ones are [delivery, health, known]: "
                             + UsesUnknownElections.class.getName() + "#handle(String)",
                     "@LeaderOnly names the election 'gone', which is not configured",
                     UsesUnknownElections.class.getName() + "#job()",
                     "@Election names the election 'missing', which is not configured",
                     UsesUnknownElections.class.getName() + "#election",
                     "quarkus.leader.\"health\".* cannot declare an election: 'health' is a group of the default"
+                            + " election's settings; choose another name",
+                    "quarkus.leader.\"delivery\".* cannot declare an election: 'delivery' is a group of the default"
                             + " election's settings; choose another name"));
 
     @Test

@@ -43,8 +43,10 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * The benchmark ({@code mvn -B verify -Pbench}): failover, notification latency, throughput against the raw
- * PostgreSQL ceiling measured in the same run, and what an idle instance costs. Prints a table and writes
- * {@code target/bench/results.json}. Figures, not assertions: only gross breakage fails it.
+ * PostgreSQL ceiling measured in the same run, and what an idle instance costs; and the heap of a leader whose slow
+ * method gets a burst far beyond its mailbox. Prints a table and writes {@code target/bench/results.json} (and
+ * {@code mailbox.json}). Figures, not assertions: only gross breakage fails it. One case alone:
+ * {@code -Dit.test=BenchIT#measure} or {@code -Dit.test=BenchIT#boundedMailbox}.
  */
 class BenchIT {
 
@@ -54,6 +56,13 @@ class BenchIT {
     static final int LATENCY_RATE = Integer.getInteger("bench.latency-rate", 1_000);
     static final int THROUGHPUT_MESSAGES = Integer.getInteger("bench.throughput-messages", 40_000);
     static final int CONCURRENCY = 64;
+    static final int BURST = Integer.getInteger("bench.burst", 100_000);
+    static final int BURST_PAYLOAD = Integer.getInteger("bench.burst-payload", 500);
+    // one transaction each, back to back: in one transaction of 1000-byte payloads the PostgreSQL client's decoder,
+    // which keeps every byte of an unbroken stream, runs out of the instance's 128 MB (a bare Vert.x client too)
+    static final int BURST_BATCH = Integer.getInteger("bench.burst-batch", 1_000);
+    // the extension's default quarkus.leader.delivery.queue-size, which the sample's slow channel keeps
+    static final int QUEUE_SIZE = 10_000;
     // the extension's defaults, not the sample's tighter timings
     // the sample's named election is switched off: one election per instance, as the figures describe
     static final Map<String, String> CONFIG = Map.of("quarkus.leader.heartbeat", "1s", "quarkus.leader.lease", "5s",
@@ -83,6 +92,93 @@ class BenchIT {
         throughput();
         cost();
         report();
+    }
+
+    // ---- a burst against a slow method
+
+    /**
+     * BURST notifications of BURST_PAYLOAD bytes, sent back to back, to a method that handles 200 per second: the
+     * leader's heap after a full collection, with its mailbox full, beside the same figure before the burst and the
+     * bound's worth of payloads.
+     */
+    @Test
+    void boundedMailbox() throws IOException {
+        AppInstance leader = start(CONFIG);
+        await().atMost(Duration.ofSeconds(30)).until(leader::isLeader);
+        // warmed up, and the slow method's meters registered: a hundred go through first
+        slowBurst(100);
+        await().atMost(Duration.ofSeconds(30)).until(() -> slowMetric(leader, "leader_notifications_handled_seconds_count")
+                >= 100);
+        long idleHeap = leader.heapUsedBytes();
+
+        long sent = System.nanoTime();
+        slowBurst(BURST);
+        await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(20))
+                .until(() -> slowMetric(leader, "leader_notifications_received_total") >= 100 + BURST);
+        long receivedMillis = (System.nanoTime() - sent) / 1_000_000;
+        long fullHeap = leader.heapUsedBytes();
+        long queued = slowMetric(leader, "leader_notifications_queued");
+        long dropped = slowMetric(leader, "leader_notifications_dropped_total", "reason=\"overflow\"");
+        long handled = slowMetric(leader, "leader_notifications_handled_seconds_count") - 100;
+        long bound = (long) QUEUE_SIZE * BURST_PAYLOAD;
+        boolean stillLeads = leader.isLeader();
+
+        Map<String, Object> mailbox = new LinkedHashMap<>();
+        mailbox.put("burst", BURST);
+        mailbox.put("payload_bytes", BURST_PAYLOAD);
+        mailbox.put("per_transaction", BURST_BATCH);
+        mailbox.put("queue_size", QUEUE_SIZE);
+        mailbox.put("received_ms", receivedMillis);
+        mailbox.put("heap_idle_mb", mb(idleHeap));
+        mailbox.put("heap_mailbox_full_mb", mb(fullHeap));
+        mailbox.put("bound_mb", mb(bound));
+        mailbox.put("queued", queued);
+        mailbox.put("dropped_overflow", dropped);
+        mailbox.put("handled_during_burst", handled);
+        mailbox.put("still_leads", stillLeads);
+        List<String> lines = List.of(
+                String.format("%-44s %d x %d B, %d per transaction, all received in %d ms", "burst to a 5 ms ordered"
+                        + " handler", BURST, BURST_PAYLOAD, BURST_BATCH, receivedMillis),
+                String.format("%-44s before the burst %.1f  mailbox full %.1f  bound (queue-size x payload) %.1f",
+                        "leader heap after full GC (MB)", mb(idleHeap), mb(fullHeap), mb(bound)),
+                String.format("%-44s queued %d  dropped (overflow) %d  handled %d  still leads %s", "the slow method",
+                        queued, dropped, handled, stillLeads));
+        Path out = Path.of("target", "bench", "mailbox.json");
+        Files.createDirectories(out.getParent());
+        new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), mailbox);
+        System.out.println();
+        lines.forEach(line -> System.out.println("[bench] " + line));
+        System.out.println("[bench] written to " + out.toAbsolutePath());
+        // gross breakage only: an unbounded mailbox would hold the whole burst
+        assertThat(queued).isLessThanOrEqualTo(QUEUE_SIZE);
+        assertThat(dropped).isPositive();
+        assertThat(fullHeap - idleHeap).isLessThan((long) BURST * BURST_PAYLOAD / 2);
+    }
+
+    /** {@code count} notifications on the sample's slow channel, each BURST_PAYLOAD bytes and distinct. */
+    private static void slowBurst(int count) {
+        PgConnection conn = TestPostgres.connect();
+        try {
+            for (int from = 1; from <= count; from += BURST_BATCH) {
+                TestPostgres.await(conn.preparedQuery("SELECT pg_notify('slow', lpad(i::text, $3, 'x'))"
+                        + " FROM generate_series($1::int, $2::int) AS i").execute(Tuple.of(from, Math.min(count, from + BURST_BATCH
+                                - 1), BURST_PAYLOAD)));
+            }
+        } finally {
+            conn.close();
+        }
+    }
+
+    /** The sum of a meter's samples for the slow channel (with {@code tag} too, if given), from the leader's metrics. */
+    private static long slowMetric(AppInstance instance, String name, String... tag) {
+        String metrics = given().port(instance.port()).get("/q/metrics").then().statusCode(200).extract().asString();
+        return metrics.lines().filter(l -> l.startsWith(name + "{") && l.contains("channel=\"slow\"")
+                && (tag.length == 0 || l.contains(tag[0])))
+                .mapToLong(l -> (long) Double.parseDouble(l.substring(l.lastIndexOf(' ') + 1))).sum();
+    }
+
+    private static double mb(long bytes) {
+        return Math.round(bytes / 1024.0 / 1024.0 * 10) / 10.0;
     }
 
     // ---- failover

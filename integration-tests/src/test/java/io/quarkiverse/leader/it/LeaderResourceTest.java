@@ -94,7 +94,10 @@ class LeaderResourceTest {
                 .body(containsString("leader_notifications_received_total{channel=\"events\",election=\"<default>\"}"))
                 .body(containsString("leader_notifications_handled_seconds_count{channel=\"events\",election=\"<default>\","
                         + "method=\"io.quarkiverse.leader.it.ReceivedNotifications#onEvent(io.quarkiverse.leader.it.Event)\","
-                        + "outcome=\"success\"}")));
+                        + "outcome=\"success\"}"))
+                .body(containsString("leader_notifications_queued{channel=\"events\",election=\"<default>\","
+                        + "method=\"io.quarkiverse.leader.it.ReceivedNotifications#onEvent(io.quarkiverse.leader.it.Event)\"}"
+                        + " 0.0")));
     }
 
     @Test

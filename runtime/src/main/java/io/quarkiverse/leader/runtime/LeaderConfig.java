@@ -164,6 +164,12 @@ public interface LeaderConfig {
         Fencing fencing();
 
         /**
+         * How notifications reach the {@code @OnLeaderNotification} methods: each method's mailbox, its bound and what
+         * it drops when full.
+         */
+        DeliveryConfig delivery();
+
+        /**
          * Every acquisition of the lock gets a term, one more than the last, kept in a table of the election's database.
          */
         interface Fencing {

@@ -86,8 +86,8 @@ public class LeaderElectionImpl implements LeaderElection {
                 applicationContext, config.observerTimeout()), metrics);
         ElectionSession started = new ElectionSession(loop.vertx(vertx), options, listener);
         listener.election = started;
-        listener.dispatcher = new NotificationDispatcher(name, methods.all(), mapper, started.context(),
-                applicationContext, started::isLeader, metrics);
+        listener.dispatcher = new NotificationDispatcher(name, methods.all(), config.delivery(), mapper,
+                started.context(), applicationContext, started::isLeader, metrics);
         election = started;
         metrics.joined(name);
         if (config.evictHungLeader()) {
@@ -227,7 +227,7 @@ public class LeaderElectionImpl implements LeaderElection {
         @Override
         public Future<Void> leadershipChanged(boolean leader, long term, Instant at) {
             if (!leader) {
-                dispatcher.discardQueued();
+                dispatcher.endTerm();
             }
             metrics.leadershipChanged(name, leader, leader ? election.lastAcquireTime() : null);
             return leadershipEvents.fire(new LeadershipChanged(name, leader, instanceId, lock, term, at));

@@ -2,7 +2,6 @@ package io.quarkiverse.leader.runtime;
 
 import java.util.ArrayList;
 import java.util.Collection;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -25,13 +24,11 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
-import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.ShutdownEvent;
 import io.quarkus.runtime.StartupEvent;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.pgclient.PgConnectOptions;
 
 /**
  * Every election of this instance, the default one and the named ones: started with the application, left on
@@ -75,34 +72,20 @@ public class LeaderElections {
 
     void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
         rejectElectionsTheBuildDidNotKnow(mpConfig);
-        Map<List<Object>, String> byDatasource = new HashMap<>();
-        Map<List<Object>, String> byDatabase = new HashMap<>();
+        SharedLocks locks = new SharedLocks();
+        List<String> deliveryProblems = new ArrayList<>();
         for (LeaderElectionImpl election : elections.values()) {
             ElectionConfig config = electionConfig(election.name());
             ElectionSettings.validate(election.name(), config);
+            deliveryProblems.addAll(DeliverySettings.problems(election.name(), config.delivery(),
+                    methods.forElection(election.name()).channels()));
             if (!election.enabled()) {
                 continue;
             }
-            // advisory locks are per database: the same key on one datasource always competes with itself
-            String datasource = config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
-            String other = byDatasource.putIfAbsent(List.of(election.lock(), datasource), election.name());
-            if (other != null) {
-                throw new ConfigurationException("The elections " + describe(other) + " and "
-                        + describe(election.name()) + " both run on lock " + election.lock() + " of the same datasource;"
-                        + " give them different " + ElectionSettings.property(election.name(), "lock") + " values");
-            }
-            // two datasources that look alike most likely reach one database, but a pooler that routes by user may
-            // send them to two: said, not refused
-            PgConnectOptions target = ElectionSettings.connectOptions(election.name(), config, election.instanceId(),
-                    mpConfig);
-            String database = "database " + target.getDatabase() + " at " + target.getHost() + ":" + target.getPort();
-            other = byDatabase.putIfAbsent(List.of(election.lock(), database), election.name());
-            if (other != null) {
-                LOG.warnf("The elections %s and %s both run on lock %d of %s, through other datasources: if these reach"
-                        + " the same database they compete with each other; give them different %s values",
-                        describe(other), describe(election.name()), election.lock(), database,
-                        ElectionSettings.property(election.name(), "lock"));
-            }
+            locks.add(election, config, mpConfig);
+        }
+        if (!deliveryProblems.isEmpty()) { // every election's at once: they are often set together
+            throw new ConfigurationException(String.join("\n", deliveryProblems));
         }
         try {
             for (LeaderElectionImpl election : elections.values()) {

@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.function.IntSupplier;
 
 /**
  * What the election reports to a metrics system; nothing unless the application has one.
@@ -26,10 +27,17 @@ public interface LeaderMetrics {
     }
 
     /**
-     * {@code count} notifications for a handler of {@code election} were dropped unhandled, because this instance
-     * stopped leading before they could run: neither a success nor a failure of the handler.
+     * {@code count} notifications for a handler of {@code election} were dropped unhandled, for {@code reason}: neither a
+     * success nor a failure of the handler.
      */
-    default void dropped(String election, String channel, String method, int count) {
+    default void dropped(String election, String channel, String method, DropReason reason, int count) {
+    }
+
+    /**
+     * A handler of {@code election} has a mailbox, whose number of waiting notifications {@code depth} reads from any
+     * thread; called once per handler, when the election starts.
+     */
+    default void mailbox(String election, String channel, String method, IntSupplier depth) {
     }
 
     /** A handler of {@code election} finished with a notification. */

@@ -28,7 +28,7 @@ final class MethodCall {
 
     private static final Logger LOG = Logger.getLogger(MethodCall.class);
 
-    /** What a call that was skipped, because leadership ended before it could run, completes with. */
+    /** What a call that was skipped, because leadership ended or it was abandoned before it could run, completes with. */
     static final Object SKIPPED = new Object();
 
     private final NotificationMethod method;
@@ -68,16 +68,18 @@ final class MethodCall {
     }
 
     /**
-     * Reads the payload and runs the method, unless leadership has ended while it waited for its thread: then it
-     * completes with {@link #SKIPPED}. A payload that cannot be read fails it with {@link InvalidPayloadException}.
+     * Reads the payload and runs the method, unless leadership has ended, or the call is no longer {@code wanted}, when
+     * it gets its thread: then it completes with {@link #SKIPPED}. A payload that cannot be read fails it with
+     * {@link InvalidPayloadException}.
      */
-    CompletionStage<Object> run(String payload) {
+    CompletionStage<Object> run(String payload, BooleanSupplier wanted) {
         Context duplicate = VertxContext.createNewDuplicatedContext(applicationContext);
         VertxContextSafetyToggle.setContextSafe(duplicate, true);
         CompletableFuture<Object> result = new CompletableFuture<>();
         Runnable task = () -> {
-            if (!leading.getAsBoolean()) {
-                LOG.debugf("Dropped a notification for %s: leadership ended before it could run", method.description);
+            if (!leading.getAsBoolean() || !wanted.getAsBoolean()) {
+                LOG.debugf("Dropped a notification for %s: leadership ended, or the call was abandoned, before it could"
+                        + " run", method.description);
                 result.complete(SKIPPED);
                 return;
             }

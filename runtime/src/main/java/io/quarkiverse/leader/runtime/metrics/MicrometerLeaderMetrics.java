@@ -5,22 +5,26 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.IntSupplier;
 
 import jakarta.inject.Inject;
 import jakarta.inject.Singleton;
 
 import io.micrometer.core.instrument.Counter;
+import io.micrometer.core.instrument.Gauge;
 import io.micrometer.core.instrument.MeterRegistry;
 import io.micrometer.core.instrument.Tags;
 import io.micrometer.core.instrument.Timer;
+import io.quarkiverse.leader.runtime.DropReason;
 import io.quarkiverse.leader.runtime.LeaderMetrics;
 
 /**
  * The elections' meters, when the application has Micrometer, each tagged with its {@code election}:
  * {@code leader.elected} (gauge, 0 or 1), {@code leader.transitions} (counter, tag {@code to}), {@code leader.acquire}
  * (timer), {@code leader.notifications.received} (counter, tag {@code channel}) and {@code leader.notifications.handled}
- * (timer, tags {@code channel}, {@code method}, {@code outcome}) and {@code leader.notifications.dropped} (counter,
- * tags {@code channel}, {@code method}: notifications a step-down left unhandled).
+ * (timer, tags {@code channel}, {@code method}, {@code outcome}), {@code leader.notifications.dropped} (counter, tags
+ * {@code channel}, {@code method}, {@code reason}: notifications left unhandled) and {@code leader.notifications.queued}
+ * (gauge, tags {@code channel}, {@code method}: notifications waiting in the method's mailbox).
  */
 @Singleton
 public class MicrometerLeaderMetrics implements LeaderMetrics {
@@ -29,6 +33,7 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
     private final Map<String, AtomicInteger> elected = new ConcurrentHashMap<>();
     private final Map<String, Map<String, Counter>> received = new ConcurrentHashMap<>();
     private final Map<String, Timer[]> handled = new ConcurrentHashMap<>();
+    private final Map<String, Counter[]> dropped = new ConcurrentHashMap<>();
 
     @Inject
     public MicrometerLeaderMetrics(MeterRegistry registry) {
@@ -90,10 +95,28 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
     }
 
     @Override
-    public void dropped(String election, String channel, String method, int count) {
-        // rare (a step-down with work queued): built when needed
-        Counter.builder("leader.notifications.dropped").description("Notifications left unhandled by a step-down")
-                .tags("election", election, "channel", channel, "method", method).register(registry).increment(count);
+    public void dropped(String election, String channel, String method, DropReason reason, int count) {
+        Counter[] counters = dropped.get(method); // an overflowing mailbox drops at the senders' rate: looked up once
+        if (counters == null) {
+            counters = dropped.computeIfAbsent(method, m -> new Counter[DropReason.values().length]);
+        }
+        Counter counter = counters[reason.ordinal()];
+        if (counter == null) {
+            counter = Counter.builder("leader.notifications.dropped").description("Notifications left unhandled")
+                    .tags("election", election, "channel", channel, "method", method, "reason", reason.tag())
+                    .register(registry);
+            counters[reason.ordinal()] = counter; // registering twice returns the same counter: a race is harmless
+        }
+        counter.increment(count);
+    }
+
+    @Override
+    public void mailbox(String election, String channel, String method, IntSupplier depth) {
+        Gauge.builder("leader.notifications.queued", depth, IntSupplier::getAsInt)
+                .description("Notifications waiting in an @OnLeaderNotification method's mailbox")
+                .tags("election", election, "channel", channel, "method", method)
+                .strongReference(true) // the dispatcher keeps no other reference to the supplier
+                .register(registry);
     }
 
     private Timer handledTimer(String election, String channel, String method, String outcome) {
