@@ -2,8 +2,6 @@ package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
 import java.time.Instant;
-import java.util.concurrent.TimeoutException;
-import java.util.function.Function;
 
 import org.jboss.logging.Logger;
 
@@ -32,7 +30,7 @@ public final class ElectionSession {
     private final Lease lease;
     private final LockAcquisition acquisition;
     private final Heartbeat heartbeat;
-    private final String releaseSql; // built now: a cold string concatenation on the handover path costs milliseconds
+    private final Departure departure;
 
     private volatile ElectionState state = ElectionState.IDLE;
     private volatile boolean stopping; // set by stop() on any thread: leadership ends the moment it is called
@@ -42,17 +40,10 @@ public final class ElectionSession {
 
     // confined to the context
     private SessionAttempt attempt;
-    private SessionAttempt departing;
-    private Instant departedAt;
     private Future<Void> steppingDown;
     private Future<Void> left;
 
-    // the steps of a step-down, linked with the session: the first call of a lambda costs up to a millisecond in a JVM
-    // that has not run it yet, and this path runs once, when every millisecond delays the successor
-    private final Function<AsyncResult<Void>, Future<Void>> tellDeparture = ar -> tellObservers(departedAt);
-    private final Function<AsyncResult<Void>, Future<Void>> release = ar -> release();
-    private final Function<AsyncResult<Void>, Future<Void>> closeDeparted = ar -> closeDeparted();
-    private final Function<Throwable, Future<Void>> observersLate = this::observersLate;
+    // linked with the session, not on the step-down path (see Departure)
     private final Handler<AsyncResult<Void>> stopped = ar -> moveTo(ElectionState.STOPPED);
     private final Handler<AsyncResult<Void>> rejoin = ar -> rejoin();
 
@@ -67,7 +58,7 @@ public final class ElectionSession {
         this.acquisition = new LockAcquisition(options, lease, holder -> moveTo(ElectionState.BEGINNING_TERM),
                 this::becomeLeader, this::lost);
         this.heartbeat = new Heartbeat(options, lease, () -> state == ElectionState.LEADING, this::lost);
-        this.releaseSql = options.releaseSql();
+        this.departure = new Departure(options, futures, listener, this::end);
     }
 
     /** Whether this instance holds the lock and confirmed its session less than a lease ago. */
@@ -130,7 +121,7 @@ public final class ElectionSession {
                     SessionAttempt follower = drop(ElectionState.LEAVING);
                     // it may be blocked in pg_advisory_lock: cancel that so the server reads our Terminate at once
                     yield stopped(futures.bounded(follower.conn.cancelRequest(), options.lease())
-                            .transform(ar -> close(follower.conn)));
+                            .transform(ar -> departure.close(follower.conn)));
                 }
                 case LEADING -> stopped(handOver(stoppedAt));
                 case STEPPING_DOWN -> steppingDown; // it sees stopping and does not reconnect
@@ -140,21 +131,11 @@ public final class ElectionSession {
         return left;
     }
 
-    /** The graceful hand-over: drain, tell, then give the lock up; the heartbeat goes on until the unlock. */
     private Future<Void> handOver(Instant stoppedAt) {
-        departing = attempt;
+        SessionAttempt leader = attempt;
         moveTo(ElectionState.LEAVING);
         Instant ran = lease.end(); // a lease that ran out before the stop (a pause) ended leadership then
-        departedAt = ran.isBefore(stoppedAt) ? ran : stoppedAt;
-        return futures.onContext(listener.drain()).transform(tellDeparture).transform(release).transform(closeDeparted);
-    }
-
-    /** One round trip: the lock is free the moment it returns. */
-    private Future<Void> release() {
-        Future<Void> released = departing.conn.query(releaseSql).execute().mapEmpty();
-        LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(), options.lock(),
-                term); // while the unlock is on its way
-        return futures.bounded(released, options.lease());
+        return departure.handOver(leader, term, ran.isBefore(stoppedAt) ? ran : stoppedAt);
     }
 
     private void connect() {
@@ -201,15 +182,12 @@ public final class ElectionSession {
                 if (!stopping) {
                     LOG.warnf("Instance %s lost its election session (%s); reconnecting", options.instanceId(), reason);
                 }
-                steppingDown = close(lost.conn).onComplete(rejoin);
+                steppingDown = departure.close(lost.conn).onComplete(rejoin);
             }
         }
     }
 
-    /**
-     * Leadership ends: dispatch stops at once, observers are told, and only then is the session closed, so that a
-     * session still alive keeps the lock until they return (or {@code observer-timeout} runs out).
-     */
+    /** Leadership ends: dispatch stops at once, then the departure tells the observers and closes the session. */
     private void stepDown(SessionAttempt leader, String reason) {
         Instant ended = lease.end();
         moveTo(ElectionState.STEPPING_DOWN);
@@ -217,9 +195,7 @@ public final class ElectionSession {
             LOG.warnf("Instance %s lost its election session (%s) and stepped down as leader; reconnecting",
                     options.instanceId(), reason);
         }
-        departing = leader;
-        departedAt = ended;
-        steppingDown = tellObservers(departedAt).transform(closeDeparted).onComplete(rejoin);
+        steppingDown = departure.stepDown(leader, term, ended).onComplete(rejoin);
     }
 
     private void rejoin() {
@@ -228,27 +204,6 @@ public final class ElectionSession {
         } else {
             connect();
         }
-    }
-
-    private Future<Void> closeDeparted() {
-        SessionAttempt departed = departing;
-        departing = null; // one departure at a time: a hand-over starts from LEADING only, as does a step-down
-        end(departed);
-        return close(departed.conn);
-    }
-
-    private Future<Void> observersLate(Throwable failure) {
-        if (failure instanceof TimeoutException) { // any other failure of theirs is logged where they ran
-            LOG.warnf("Observers of the end of term %d of lock %d did not return within %s; the lock is given up"
-                    + " anyway", term, options.lock(), options.observerTimeout());
-        }
-        return Future.succeededFuture();
-    }
-
-    /** Fires {@code LeadershipChanged(false)} for the current term and waits for it, {@code observer-timeout} at most. */
-    private Future<Void> tellObservers(Instant at) {
-        return futures.bounded(listener.leadershipChanged(false, term, at), options.observerTimeout())
-                .recover(observersLate);
     }
 
     /** Ends the current session attempt and moves on: nothing it reports from now on is acted on. */
@@ -275,10 +230,5 @@ public final class ElectionSession {
     private void moveTo(ElectionState next) {
         LOG.debugf("Election of lock %d: %s -> %s", options.lock(), state, next);
         state = next;
-    }
-
-    /** Closes a session, waiting at most a lease: a silent server must not hold up what comes next. */
-    private Future<Void> close(PgConnection conn) {
-        return futures.bounded(conn.close(), options.lease()).otherwiseEmpty();
     }
 }

@@ -172,8 +172,4 @@ public class LeaderElections {
     private ElectionConfig electionConfig(String name) {
         return config.elections().get(name);
     }
-
-    private static String describe(String name) {
-        return LeaderElection.DEFAULT_NAME.equals(name) ? "default" : "'" + name + "'";
-    }
 }

@@ -7,6 +7,7 @@ import java.util.Map;
 import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
+import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
 import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.configuration.ConfigurationException;
@@ -46,7 +47,7 @@ final class SharedLocks {
         }
     }
 
-    private static String describe(String election) {
-        return ElectionSettings.describe(election);
+    private static String describe(String name) {
+        return LeaderElection.DEFAULT_NAME.equals(name) ? "default" : "'" + name + "'";
     }
 }
