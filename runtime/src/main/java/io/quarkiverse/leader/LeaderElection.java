@@ -95,4 +95,38 @@ public interface LeaderElection {
      * @param payload the payload, as for {@link #notify(String, Object)}
      */
     void notifyAndAwait(String channel, Object payload);
+
+    /**
+     * Stores a message on a durable channel, in a transaction of its own; the leader's
+     * {@code @OnLeaderNotification(value = channel, durable = true)} method receives it at least once, also when no
+     * instance leads at the moment it is sent. Any instance may call it, leader or not. See the delivery guarantees in
+     * the documentation.
+     *
+     * @param channel the channel, 1 to 63 bytes of UTF-8
+     * @param payload a {@link String} is stored as is; anything else is serialised to JSON with the application's
+     *        {@code ObjectMapper}. At most {@code quarkus.leader.durable.max-payload-size} bytes of UTF-8 once serialised.
+     * @return the message's id once it has committed. It fails with {@link IllegalArgumentException}, before anything is
+     *         sent, for an invalid channel or an oversize payload, and with {@link SendTimeoutException} when PostgreSQL
+     *         has not stored it within {@code quarkus.leader.send-timeout}.
+     */
+    Uni<Long> send(String channel, Object payload);
+
+    /**
+     * Blocking form of {@link #send(String, Object)}, bounded by {@code quarkus.leader.send-timeout}; do not call it on
+     * an event-loop thread.
+     *
+     * @return the message's id once it has committed
+     */
+    long sendAndAwait(String channel, Object payload);
+
+    /**
+     * Stores a message on a durable channel in the caller's own transaction (a transactional outbox): it is delivered if
+     * and only if that transaction commits, and the leader is woken up at that commit.
+     *
+     * @param connection the connection whose transaction the message joins
+     * @param channel the channel, as for {@link #send(String, Object)}
+     * @param payload the payload, as for {@link #send(String, Object)}
+     * @return the message's id, stored but not committed yet
+     */
+    Uni<Long> send(SqlConnection connection, String channel, Object payload);
 }

@@ -124,6 +124,44 @@ public interface LeaderBuildTimeConfig {
         Optional<String> sendTimeout();
 
         /**
+         * {@code durable.*}, read at run time.
+         */
+        Durable durable();
+
+        interface Durable {
+
+            /**
+             * {@code durable.table}, read at run time.
+             */
+            Optional<String> table();
+
+            /**
+             * {@code durable.schema}, read at run time.
+             */
+            Optional<String> schema();
+
+            /**
+             * {@code durable.function}, read at run time.
+             */
+            Optional<String> function();
+
+            /**
+             * {@code durable.wakeup-channel}, read at run time.
+             */
+            Optional<String> wakeupChannel();
+
+            /**
+             * {@code durable.create-table}, read at run time.
+             */
+            Optional<String> createTable();
+
+            /**
+             * {@code durable.max-payload-size}, read at run time.
+             */
+            Optional<String> maxPayloadSize();
+        }
+
+        /**
          * {@code fencing.*}, read at run time.
          */
         Fencing fencing();

@@ -8,6 +8,7 @@ import io.quarkiverse.leader.LeaderElection;
 import io.quarkus.runtime.annotations.ConfigDocMapKey;
 import io.quarkus.runtime.annotations.ConfigPhase;
 import io.quarkus.runtime.annotations.ConfigRoot;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithDefaults;
@@ -144,6 +145,59 @@ public interface LeaderConfig {
          */
         @WithDefault("10s")
         Duration sendTimeout();
+
+        /**
+         * Durable channels: messages stored in PostgreSQL and handed to the leader's
+         * {@code @OnLeaderNotification(durable = true)} method at least once.
+         */
+        Durable durable();
+
+        /**
+         * Messages of durable channels are rows of a table of the election's database until their method has handled
+         * them; {@code send} and the SQL function insert them.
+         */
+        interface Durable {
+
+            /**
+             * The table that keeps the messages of durable channels until they are handled, and the dead letters.
+             */
+            @WithDefault("quarkus_leader_message")
+            String table();
+
+            /**
+             * The schema of the message table and of the send function; the first schema of the session's
+             * {@code search_path} when unset.
+             */
+            Optional<String> schema();
+
+            /**
+             * The SQL function that stores a message and wakes the leader: {@code SELECT quarkus_leader_send('orders',
+             * '{"id": 1}')} returns the message's id. {@code send} calls it too.
+             */
+            @WithDefault("quarkus_leader_send")
+            String function();
+
+            /**
+             * The channel on which the send function wakes the leader up when its transaction commits; the payload is
+             * the durable channel's name.
+             */
+            @WithDefault("quarkus_leader_wakeup")
+            String wakeupChannel();
+
+            /**
+             * Whether the message table, its indexes and the send function are created when they are missing. When
+             * {@code false} and they are missing, the log gives the DDL to run and sends fail until they exist.
+             */
+            @WithDefault("true")
+            boolean createTable();
+
+            /**
+             * The largest payload {@code send} accepts, in bytes of UTF-8 once serialised; a larger one fails before
+             * anything is sent. PostgreSQL's 8000-byte limit of {@code NOTIFY} does not apply to durable messages.
+             */
+            @WithDefault("1M")
+            MemorySize maxPayloadSize();
+        }
 
         /**
          * Terms and fenced transactions.

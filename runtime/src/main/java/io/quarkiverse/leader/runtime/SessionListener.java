@@ -1,0 +1,49 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.time.Instant;
+
+import io.quarkiverse.leader.LeadershipChanged;
+import io.vertx.core.Future;
+
+/** Turns an election session's reports into CDI events and dispatches its notifications. */
+final class SessionListener implements ElectionListener {
+
+    private final String name;
+    private final String instanceId;
+    private final long lock;
+    private final LeadershipEvents leadershipEvents;
+    private final LeaderMetrics metrics;
+    private final Duration shutdownTimeout;
+    ElectionSession election;
+    NotificationDispatcher dispatcher;
+
+    SessionListener(String name, String instanceId, long lock, LeadershipEvents leadershipEvents, LeaderMetrics metrics,
+            Duration shutdownTimeout) {
+        this.name = name;
+        this.instanceId = instanceId;
+        this.lock = lock;
+        this.leadershipEvents = leadershipEvents;
+        this.metrics = metrics;
+        this.shutdownTimeout = shutdownTimeout;
+    }
+
+    @Override
+    public Future<Void> leadershipChanged(boolean leader, long term, Instant at) {
+        if (!leader) {
+            dispatcher.discardQueued();
+        }
+        metrics.leadershipChanged(name, leader, leader ? election.lastAcquireTime() : null);
+        return leadershipEvents.fire(new LeadershipChanged(name, leader, instanceId, lock, term, at));
+    }
+
+    @Override
+    public void notification(String channel, String payload) {
+        dispatcher.dispatch(channel, payload);
+    }
+
+    @Override
+    public Future<Void> drain() {
+        return dispatcher.drain(shutdownTimeout);
+    }
+}
