@@ -159,6 +159,17 @@ public interface LeaderBuildTimeConfig {
              * {@code durable.max-payload-size}, read at run time.
              */
             Optional<String> maxPayloadSize();
+
+            /**
+             * {@code durable.poll-interval}, read at run time.
+             */
+            Optional<String> pollInterval();
+
+            /**
+             * {@code durable.batch-size}, read at run time.
+             */
+            Optional<String> batchSize();
+
         }
 
         /**

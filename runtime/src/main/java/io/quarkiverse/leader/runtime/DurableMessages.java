@@ -2,14 +2,20 @@ package io.quarkiverse.leader.runtime;
 
 import static io.quarkiverse.leader.runtime.ElectionSettings.property;
 
+import java.util.ArrayList;
+import java.util.List;
+import java.util.TreeSet;
+
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
+import io.vertx.core.Context;
 
 /**
- * The durable side of one election: where its messages are stored and how they are sent.
+ * The durable side of one election: where its messages are stored, how they are sent, and, on the leader, how they
+ * are delivered.
  */
 final class DurableMessages {
 
@@ -40,5 +46,28 @@ final class DurableMessages {
         store.ready().subscribe().with(ok -> LOG.debugf("The durable message table %s is ready",
                 store.table().qualifiedName()), e -> LOG.warnf("Durable messages cannot be stored yet: %s",
                         e.getMessage()));
+    }
+
+    /** The leader LISTENs on the plain channels, and on the wake-up channel when there are durable ones. */
+    List<String> channels(NotificationMethods methods) {
+        if (methods.durable().isEmpty()) {
+            return methods.channels();
+        }
+        TreeSet<String> channels = new TreeSet<>(methods.channels());
+        channels.add(config.durable().wakeupChannel());
+        return List.copyOf(channels);
+    }
+
+    /** The delivery of the election's durable channels, run on its session's context while it leads. */
+    DurableDelivery delivery(NotificationMethods methods, ObjectMapper mapper, ElectionSession session,
+            Context applicationContext) {
+        List<DurableChannel> channels = new ArrayList<>();
+        for (NotificationMethod method : methods.durable()) {
+            channels.add(new DurableChannel(method, new MethodCall(method, mapper, applicationContext, session::isLeader),
+                    store, pool, session.context(), session::isLeader, config.durable().batchSize(),
+                    config.sendTimeout()));
+        }
+        return new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),
+                config.durable().pollInterval());
     }
 }

@@ -8,6 +8,7 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 import io.quarkiverse.leader.SendTimeoutException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.SqlClient;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -40,8 +41,17 @@ final class DurableSender {
         return send(null, channel, payload);
     }
 
+    /** Stores the message in the transaction of {@code connection}: an outbox. */
+    Uni<Long> sendIn(SqlConnection connection, String channel, Object payload) {
+        if (connection == null) {
+            return Uni.createFrom().failure(new IllegalArgumentException("send(connection, channel, payload) needs the"
+                    + " connection of the caller's transaction; use send(channel, payload) without one"));
+        }
+        return send(connection, channel, payload);
+    }
+
     /** Stores the message on {@code connection} (the pool when {@code null}); committed with its transaction. */
-    Uni<Long> send(SqlClient connection, String channel, Object payload) {
+    private Uni<Long> send(SqlClient connection, String channel, Object payload) {
         String text;
         try {
             Channels.validateChannel(channel);

@@ -92,6 +92,11 @@ final class ElectionSettings {
             throw new ConfigurationException(property(name, "durable.wakeup-channel") + " '" + durable.wakeupChannel()
                     + "' is not a valid channel name: " + channelProblem);
         }
+        requirePositive(property(name, "durable.poll-interval"), durable.pollInterval());
+        if (durable.batchSize() < 1 || durable.batchSize() > 10_000) {
+            throw new ConfigurationException(property(name, "durable.batch-size") + " must be between 1 and 10000, got "
+                    + durable.batchSize());
+        }
         if (durable.maxPayloadSize().asLongValue() < 1) {
             throw new ConfigurationException(property(name, "durable.max-payload-size") + " must be at least 1 byte, got "
                     + durable.maxPayloadSize().asLongValue());

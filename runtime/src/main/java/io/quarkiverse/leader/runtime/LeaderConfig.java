@@ -197,6 +197,21 @@ public interface LeaderConfig {
              */
             @WithDefault("1M")
             MemorySize maxPayloadSize();
+
+            /**
+             * How often the leader checks for pending messages besides the wake-up that each commit sends: the bound on
+             * how late a message whose wake-up was missed is delivered.
+             */
+            @WithDefault("1s")
+            Duration pollInterval();
+
+            /**
+             * How many pending messages of a channel the leader fetches at a time: the bound of what it holds in memory
+             * per channel.
+             */
+            @WithDefault("100")
+            int batchSize();
+
         }
 
         /**

@@ -83,7 +83,7 @@ public class LeaderElectionImpl implements LeaderElection {
             return;
         }
         ElectionOptions options = new ElectionOptions(
-                ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, methods.channels(),
+                ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, durable.channels(methods),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
                 config.reconnectMaxDelay(), config.observerTimeout(), terms);
         // an event-loop context of its own, whatever thread starts the application (in dev mode, a worker): there is no
@@ -96,6 +96,9 @@ public class LeaderElectionImpl implements LeaderElection {
         listener.election = started;
         listener.dispatcher = new NotificationDispatcher(name, methods.plain(), mapper, started.context(),
                 applicationContext, started::isLeader, metrics);
+        if (!methods.durable().isEmpty()) {
+            listener.durable = durable.delivery(methods, mapper, started, applicationContext);
+        }
         election = started;
         metrics.joined(name);
         if (config.evictHungLeader()) {
@@ -212,11 +215,7 @@ public class LeaderElectionImpl implements LeaderElection {
 
     @Override
     public Uni<Long> send(SqlConnection connection, String channel, Object payload) {
-        if (connection == null) {
-            return Uni.createFrom().failure(new IllegalArgumentException("send(connection, channel, payload) needs the"
-                    + " connection of the caller's transaction; use send(channel, payload) without one"));
-        }
-        return durable.sender().send(connection, channel, payload);
+        return durable.sender().sendIn(connection, channel, payload);
     }
 
     /** Whether the election runs and has its session to PostgreSQL; {@code true} when it is disabled. */

@@ -68,6 +68,21 @@ public record MessageTable(Optional<String> schema, String table, String functio
         return "SELECT " + qualifiedFunction() + "($1, $2)";
     }
 
+    /**
+     * The pending messages of channel $1, the lowest ids first, at most $2 of them. No high-water mark: handled
+     * messages are deleted, so a message whose transaction committed after a higher id had been handled is simply the
+     * lowest pending one at the next fetch. Served by the partial index {@code <table>_pending} in id order.
+     */
+    String fetchSql() {
+        return "SELECT id, payload, attempts, sent_at FROM " + qualifiedName()
+                + " WHERE channel = $1 AND dead_at IS NULL ORDER BY id LIMIT $2";
+    }
+
+    /** Acknowledges the handled messages $1 (a {@code bigint[]}): their rows go, by primary key. */
+    String ackSql() {
+        return "DELETE FROM " + qualifiedName() + " WHERE id = ANY($1)";
+    }
+
     private static String literal(String value) {
         return "'" + value.replace("'", "''") + "'";
     }

@@ -17,6 +17,7 @@ final class SessionListener implements ElectionListener {
     private final Duration shutdownTimeout;
     ElectionSession election;
     NotificationDispatcher dispatcher;
+    DurableDelivery durable; // null without durable methods
 
     SessionListener(String name, String instanceId, long lock, LeadershipEvents leadershipEvents, LeaderMetrics metrics,
             Duration shutdownTimeout) {
@@ -33,12 +34,23 @@ final class SessionListener implements ElectionListener {
         if (!leader) {
             dispatcher.discardQueued();
         }
+        if (durable != null) {
+            if (leader) {
+                durable.start(); // it listens on the wake-up channel already: a commit from now on wakes it
+            } else {
+                durable.stop();
+            }
+        }
         metrics.leadershipChanged(name, leader, leader ? election.lastAcquireTime() : null);
         return leadershipEvents.fire(new LeadershipChanged(name, leader, instanceId, lock, term, at));
     }
 
     @Override
     public void notification(String channel, String payload) {
+        if (durable != null && durable.isWakeup(channel)) {
+            durable.wake(payload);
+            return;
+        }
         dispatcher.dispatch(channel, payload);
     }
 

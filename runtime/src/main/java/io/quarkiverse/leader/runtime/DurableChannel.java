@@ -1,0 +1,178 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Hands the messages of one durable channel to its method on the leader: fetches the pending messages in id order, a
+ * batch at a time, calls the method on each (one at a time when it is ordered), deletes the handled ones, and fetches
+ * again while there is more. Confined to the election's context; each leadership is one {@link Run}, dropped at
+ * step-down, so that a late answer of an old run acts on nothing.
+ */
+final class DurableChannel {
+
+    private static final Logger LOG = Logger.getLogger(DurableChannel.class);
+
+    private final NotificationMethod method;
+    private final MethodCall call;
+    private final MessageStore store;
+    private final DatasourcePool pool;
+    private final Executor onContext;
+    private final BooleanSupplier leading;
+    private final int batchSize;
+    private final Duration queryTimeout;
+    private Run run;
+
+    DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
+            BooleanSupplier leading, int batchSize, Duration queryTimeout) {
+        this.method = method;
+        this.call = call;
+        this.store = store;
+        this.pool = pool;
+        this.onContext = task -> context.runOnContext(v -> task.run());
+        this.leading = leading;
+        this.batchSize = batchSize;
+        this.queryTimeout = queryTimeout;
+    }
+
+    String channel() {
+        return method.channel;
+    }
+
+    /** Leadership begins: the backlog is drained at once. */
+    void start() {
+        run = new Run();
+        run.wake();
+    }
+
+    /** Leadership ends: no new call starts; a call under way finishes unacknowledged or acknowledged, either is fine. */
+    void stop() {
+        run = null;
+    }
+
+    /** A message may have committed: fetch, now or once the batch under way is done. */
+    void wake() {
+        if (run != null) {
+            run.wake();
+        }
+    }
+
+    /** One leadership's delivery; at most one batch in flight. */
+    private final class Run {
+
+        private boolean busy;
+        private boolean again;
+
+        void wake() {
+            again = true;
+            if (!busy) {
+                fetch();
+            }
+        }
+
+        private boolean current() {
+            return run == this && leading.getAsBoolean();
+        }
+
+        private void fetch() {
+            if (!current()) {
+                return;
+            }
+            busy = true;
+            again = false;
+            bounded(store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().fetchSql())
+                    .execute(Tuple.of(method.channel, batchSize))))
+                    .subscribe().with(rows -> {
+                        List<DurableMessage> batch = new ArrayList<>(rows.size());
+                        for (Row row : rows) {
+                            batch.add(DurableMessage.of(row));
+                        }
+                        deliver(batch);
+                    }, failure -> {
+                        LOG.warnf("Could not fetch the durable messages of channel '%s' (%s); trying again at the next"
+                                + " wake-up or poll", method.channel, SessionSetup.describe(failure));
+                        busy = false;
+                    });
+        }
+
+        private void deliver(List<DurableMessage> batch) {
+            List<Long> handled = new ArrayList<>(batch.size());
+            Uni<Boolean> calls = method.ordered ? inOrder(batch, 0, handled) : together(batch, handled);
+            calls.chain(complete -> ack(handled).replaceWith(complete))
+                    .subscribe().with(complete -> {
+                        busy = false;
+                        // a full batch may have more behind it; a failed one waits for the next wake-up or poll
+                        if (complete && (again || batch.size() == batchSize)) {
+                            fetch();
+                        }
+                    }, failure -> {
+                        LOG.warnf("Could not acknowledge %d durable message(s) of channel '%s' (%s); they are handed"
+                                + " over again", handled.size(), method.channel, SessionSetup.describe(failure));
+                        busy = false;
+                    });
+        }
+
+        /** One call at a time, in id order; the first one that does not succeed holds the rest back. */
+        private Uni<Boolean> inOrder(List<DurableMessage> batch, int next, List<Long> handled) {
+            if (next == batch.size()) {
+                return Uni.createFrom().item(true);
+            }
+            return handle(batch.get(next), handled)
+                    .chain(ok -> ok ? inOrder(batch, next + 1, handled) : Uni.createFrom().item(false));
+        }
+
+        /** Every call of the batch at once, for a method that is not ordered. */
+        private Uni<Boolean> together(List<DurableMessage> batch, List<Long> handled) {
+            if (batch.isEmpty()) {
+                return Uni.createFrom().item(true);
+            }
+            List<Uni<Boolean>> calls = new ArrayList<>(batch.size());
+            batch.forEach(message -> calls.add(handle(message, handled)));
+            return Uni.join().all(calls).andCollectFailures().map(oks -> !oks.contains(false));
+        }
+
+        /** Calls the method; true when it succeeded and the message can be acknowledged. */
+        private Uni<Boolean> handle(DurableMessage message, List<Long> handled) {
+            if (!current()) {
+                return Uni.createFrom().item(false);
+            }
+            return Uni.createFrom().completionStage(() -> call.run(message.payload())).emitOn(onContext)
+                    .map(outcome -> {
+                        if (outcome == MethodCall.SKIPPED) {
+                            return false; // leadership ended before it ran: the next leader has it
+                        }
+                        handled.add(message.id());
+                        return true;
+                    })
+                    .onFailure().recoverWithItem(failure -> {
+                        LOG.errorf(failure, "%s failed on durable message %d of channel '%s'; it stays pending",
+                                method.description, message.id(), method.channel);
+                        return false;
+                    })
+                    .emitOn(onContext);
+        }
+
+        private Uni<Void> ack(List<Long> ids) {
+            if (ids.isEmpty()) {
+                return Uni.createFrom().voidItem();
+            }
+            return bounded(pool.mutiny().preparedQuery(store.table().ackSql())
+                    .execute(Tuple.of(ids.toArray(new Long[0])))).replaceWithVoid();
+        }
+
+        /** A query bounded in time, answered on the election's context. */
+        private <T> Uni<T> bounded(Uni<T> query) {
+            return query.ifNoItem().after(queryTimeout).fail().emitOn(onContext);
+        }
+    }
+}

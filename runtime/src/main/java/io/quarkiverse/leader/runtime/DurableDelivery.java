@@ -1,0 +1,64 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import io.vertx.core.Context;
+
+/**
+ * The durable channels of one election on the leader: started when leadership begins (draining the backlog), woken by
+ * the send function's notification at each commit and by a periodic check should a wake-up be missed, stopped at
+ * step-down. Called on the election's context.
+ */
+final class DurableDelivery {
+
+    private final Map<String, DurableChannel> byChannel = new TreeMap<>();
+    private final String wakeupChannel;
+    private final Context context;
+    private final Duration pollInterval;
+    private long pollTimer = -1;
+
+    DurableDelivery(List<DurableChannel> channels, String wakeupChannel, Context context, Duration pollInterval) {
+        channels.forEach(c -> byChannel.put(c.channel(), c));
+        this.wakeupChannel = wakeupChannel;
+        this.context = context;
+        this.pollInterval = pollInterval;
+    }
+
+    boolean isWakeup(String channel) {
+        return wakeupChannel.equals(channel);
+    }
+
+    /** A message on {@code channel} committed; channels of other elections sharing the table are not ours. */
+    void wake(String channel) {
+        DurableChannel durable = byChannel.get(channel);
+        if (durable != null) {
+            durable.wake();
+        }
+    }
+
+    void start() {
+        stop();
+        for (DurableChannel channel : byChannel.values()) {
+            channel.start();
+        }
+        // set on the election's context, so the timer fires there
+        pollTimer = context.owner().setPeriodic(Math.max(1, pollInterval.toMillis()), id -> {
+            for (DurableChannel channel : byChannel.values()) {
+                channel.wake();
+            }
+        });
+    }
+
+    void stop() {
+        if (pollTimer >= 0) {
+            context.owner().cancelTimer(pollTimer);
+            pollTimer = -1;
+        }
+        for (DurableChannel channel : byChannel.values()) {
+            channel.stop();
+        }
+    }
+}
