@@ -1,5 +1,6 @@
 package io.quarkiverse.leader;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -129,4 +130,26 @@ public interface LeaderElection {
      * @return the message's id, stored but not committed yet
      */
     Uni<Long> send(SqlConnection connection, String channel, Object payload);
+
+    /**
+     * The dead letters of a durable channel: messages whose method failed {@code quarkus.leader.durable.max-attempts}
+     * times, or whose payload could not be read as its parameter.
+     *
+     * @param channel the durable channel
+     * @return the channel's dead letters, the lowest ids first, at most {@value #MAX_DEAD_LETTERS} of them
+     */
+    Uni<List<DeadLetter>> deadLetters(String channel);
+
+    /** How many dead letters {@link #deadLetters(String)} returns at most. */
+    int MAX_DEAD_LETTERS = 1000;
+
+    /**
+     * Puts a dead letter back into the flow, with its attempts reset, and wakes the leader up. On an ordered channel it
+     * takes its place by id, so it comes before the pending messages with higher ids.
+     *
+     * @param id the dead letter's id
+     * @return {@code true} if it was a dead letter and is pending again, {@code false} if there is no dead letter with
+     *         that id
+     */
+    Uni<Boolean> redeliver(long id);
 }

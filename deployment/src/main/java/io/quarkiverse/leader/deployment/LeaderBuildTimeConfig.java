@@ -170,6 +170,20 @@ public interface LeaderBuildTimeConfig {
              */
             Optional<String> batchSize();
 
+            /**
+             * {@code durable.retry-initial-delay}, read at run time.
+             */
+            Optional<String> retryInitialDelay();
+
+            /**
+             * {@code durable.retry-max-delay}, read at run time.
+             */
+            Optional<String> retryMaxDelay();
+
+            /**
+             * {@code durable.max-attempts}, read at run time.
+             */
+            Optional<String> maxAttempts();
         }
 
         /**

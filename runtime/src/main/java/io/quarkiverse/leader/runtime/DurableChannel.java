@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
@@ -15,8 +16,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * Hands the messages of one durable channel to its method on the leader: fetches the pending messages in id order, a
- * batch at a time, calls the method on each (one at a time when it is ordered), deletes the handled ones, and fetches
- * again while there is more. Confined to the election's context; each leadership is one {@link Run}, dropped at
+ * batch at a time, hands each to its method (one at a time when it is ordered; a failing one is retried before the
+ * channel goes on), deletes the handled ones, and fetches again while there is more. Confined to the election's context; each leadership is one {@link Run}, dropped at
  * step-down, so that a late answer of an old run acts on nothing.
  */
 final class DurableChannel {
@@ -24,7 +25,8 @@ final class DurableChannel {
     private static final Logger LOG = Logger.getLogger(DurableChannel.class);
 
     private final NotificationMethod method;
-    private final MethodCall call;
+    private final MessageAttempts attempts;
+    private final LeaderMetrics metrics;
     private final MessageStore store;
     private final DatasourcePool pool;
     private final Executor onContext;
@@ -34,15 +36,17 @@ final class DurableChannel {
     private Run run;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
-            BooleanSupplier leading, int batchSize, Duration queryTimeout) {
+            BooleanSupplier leading, int batchSize, Duration queryTimeout, MessageAttempts.Policy policy,
+            LeaderMetrics metrics) {
         this.method = method;
-        this.call = call;
+        this.metrics = metrics;
         this.store = store;
         this.pool = pool;
         this.onContext = task -> context.runOnContext(v -> task.run());
         this.leading = leading;
         this.batchSize = batchSize;
         this.queryTimeout = queryTimeout;
+        this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics);
     }
 
     String channel() {
@@ -110,8 +114,9 @@ final class DurableChannel {
             Uni<Boolean> calls = method.ordered ? inOrder(batch, 0, handled) : together(batch, handled);
             calls.chain(complete -> ack(handled).replaceWith(complete))
                     .subscribe().with(complete -> {
+                        metrics.durableDelivered(method.election, method.channel, method.description, handled.size());
                         busy = false;
-                        // a full batch may have more behind it; a failed one waits for the next wake-up or poll
+                        // a full batch may have more behind it; one cut short (a step-down, storage failing) waits for a wake-up or poll
                         if (complete && (again || batch.size() == batchSize)) {
                             fetch();
                         }
@@ -141,25 +146,22 @@ final class DurableChannel {
             return Uni.join().all(calls).andCollectFailures().map(oks -> !oks.contains(false));
         }
 
-        /** Calls the method; true when it succeeded and the message can be acknowledged. */
+        /** Hands the message over until it is handled or a dead letter: true, or false when it stays pending. */
         private Uni<Boolean> handle(DurableMessage message, List<Long> handled) {
             if (!current()) {
                 return Uni.createFrom().item(false);
             }
-            return Uni.createFrom().completionStage(() -> call.run(message.payload())).emitOn(onContext)
-                    .map(outcome -> {
-                        if (outcome == MethodCall.SKIPPED) {
-                            return false; // leadership ended before it ran: the next leader has it
-                        }
-                        handled.add(message.id());
-                        return true;
-                    })
-                    .onFailure().recoverWithItem(failure -> {
-                        LOG.errorf(failure, "%s failed on durable message %d of channel '%s'; it stays pending",
-                                method.description, message.id(), method.channel);
-                        return false;
-                    })
-                    .emitOn(onContext);
+            // from its insert, by the database's clock, to the moment it is handed to its method
+            metrics.durableHandedOver(method.election, method.channel, method.description,
+                    Duration.between(message.sentAt().toInstant(), Instant.now()));
+            return attempts.deliver(message, this::current).map(outcome -> switch (outcome) {
+                case HANDLED -> {
+                    handled.add(message.id());
+                    yield true;
+                }
+                case DEAD_LETTER -> true; // out of the flow: the channel goes on
+                case PENDING -> false;
+            });
         }
 
         private Uni<Void> ack(List<Long> ids) {

@@ -25,6 +25,7 @@ final class DurableMessages {
     private final DatasourcePool pool;
     private final MessageStore store;
     private final DurableSender sender;
+    private final DeadLetters deadLetters;
 
     DurableMessages(String election, ElectionConfig config, DatasourcePool pool, ObjectMapper mapper) {
         this.config = config;
@@ -35,6 +36,11 @@ final class DurableMessages {
                 config.sendTimeout());
         this.sender = new DurableSender(mapper, pool, store, durable.maxPayloadSize().asLongValue(),
                 property(election, "durable.max-payload-size"), config.sendTimeout(), property(election, "send-timeout"));
+        this.deadLetters = new DeadLetters(store, pool, config.sendTimeout());
+    }
+
+    DeadLetters deadLetters() {
+        return deadLetters;
     }
 
     DurableSender sender() {
@@ -60,12 +66,15 @@ final class DurableMessages {
 
     /** The delivery of the election's durable channels, run on its session's context while it leads. */
     DurableDelivery delivery(NotificationMethods methods, ObjectMapper mapper, ElectionSession session,
-            Context applicationContext) {
+            Context applicationContext, LeaderMetrics metrics) {
         List<DurableChannel> channels = new ArrayList<>();
+        ElectionConfig.Durable durable = config.durable();
+        MessageAttempts.Policy policy = new MessageAttempts.Policy(durable.retryInitialDelay(), durable.retryMaxDelay(),
+                durable.maxAttempts());
         for (NotificationMethod method : methods.durable()) {
             channels.add(new DurableChannel(method, new MethodCall(method, mapper, applicationContext, session::isLeader),
                     store, pool, session.context(), session::isLeader, config.durable().batchSize(),
-                    config.sendTimeout()));
+                    config.sendTimeout(), policy, metrics));
         }
         return new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),
                 config.durable().pollInterval());

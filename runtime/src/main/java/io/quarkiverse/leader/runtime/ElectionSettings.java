@@ -97,6 +97,16 @@ final class ElectionSettings {
             throw new ConfigurationException(property(name, "durable.batch-size") + " must be between 1 and 10000, got "
                     + durable.batchSize());
         }
+        requirePositive(property(name, "durable.retry-initial-delay"), durable.retryInitialDelay());
+        if (durable.retryMaxDelay().compareTo(durable.retryInitialDelay()) < 0) {
+            throw new ConfigurationException(property(name, "durable.retry-max-delay") + " (" + durable.retryMaxDelay()
+                    + ") must not be shorter than " + property(name, "durable.retry-initial-delay") + " ("
+                    + durable.retryInitialDelay() + ")");
+        }
+        if (durable.maxAttempts() < 1) {
+            throw new ConfigurationException(property(name, "durable.max-attempts") + " must be at least 1, got "
+                    + durable.maxAttempts());
+        }
         if (durable.maxPayloadSize().asLongValue() < 1) {
             throw new ConfigurationException(property(name, "durable.max-payload-size") + " must be at least 1 byte, got "
                     + durable.maxPayloadSize().asLongValue());

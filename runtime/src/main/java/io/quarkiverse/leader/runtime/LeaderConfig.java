@@ -212,6 +212,26 @@ public interface LeaderConfig {
             @WithDefault("100")
             int batchSize();
 
+            /**
+             * How long the leader waits before it calls a method again on a message it failed on; the delay doubles,
+             * with jitter, after each further failure, up to {@code retry-max-delay}. On an ordered channel the next
+             * messages wait meanwhile.
+             */
+            @WithDefault("1s")
+            Duration retryInitialDelay();
+
+            /**
+             * The longest delay between two calls on a message that keeps failing.
+             */
+            @WithDefault("1m")
+            Duration retryMaxDelay();
+
+            /**
+             * How many times a method is called on a message, the first call included, before the message becomes a
+             * dead letter. A payload that cannot be read as the method's parameter is a dead letter at once.
+             */
+            @WithDefault("10")
+            int maxAttempts();
         }
 
         /**

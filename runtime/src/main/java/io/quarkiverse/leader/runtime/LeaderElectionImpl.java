@@ -3,6 +3,7 @@ package io.quarkiverse.leader.runtime;
 import static io.quarkiverse.leader.runtime.ElectionSettings.property;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
@@ -16,6 +17,7 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.leader.DeadLetter;
 import io.quarkiverse.leader.Election;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeaderInfo;
@@ -97,7 +99,7 @@ public class LeaderElectionImpl implements LeaderElection {
         listener.dispatcher = new NotificationDispatcher(name, methods.plain(), mapper, started.context(),
                 applicationContext, started::isLeader, metrics);
         if (!methods.durable().isEmpty()) {
-            listener.durable = durable.delivery(methods, mapper, started, applicationContext);
+            listener.durable = durable.delivery(methods, mapper, started, applicationContext, metrics);
         }
         election = started;
         metrics.joined(name);
@@ -216,6 +218,16 @@ public class LeaderElectionImpl implements LeaderElection {
     @Override
     public Uni<Long> send(SqlConnection connection, String channel, Object payload) {
         return durable.sender().sendIn(connection, channel, payload);
+    }
+
+    @Override
+    public Uni<List<DeadLetter>> deadLetters(String channel) {
+        return durable.deadLetters().of(channel);
+    }
+
+    @Override
+    public Uni<Boolean> redeliver(long id) {
+        return durable.deadLetters().redeliver(id);
     }
 
     /** Whether the election runs and has its session to PostgreSQL; {@code true} when it is disabled. */

@@ -35,4 +35,20 @@ public interface LeaderMetrics {
     /** A handler of {@code election} finished with a notification. */
     default void handled(String election, String channel, String method, long nanos, boolean failed) {
     }
+
+    /** A durable message was handed to its method {@code sinceSent} after it was stored. */
+    default void durableHandedOver(String election, String channel, String method, Duration sinceSent) {
+    }
+
+    /** {@code count} durable messages were handled and acknowledged. */
+    default void durableDelivered(String election, String channel, String method, int count) {
+    }
+
+    /** A durable method failed on a message, which is retried. */
+    default void retried(String election, String channel, String method) {
+    }
+
+    /** A durable message became a dead letter. */
+    default void deadLettered(String election, String channel, String method) {
+    }
 }

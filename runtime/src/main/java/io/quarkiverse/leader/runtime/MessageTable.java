@@ -83,6 +83,28 @@ public record MessageTable(Optional<String> schema, String table, String functio
         return "DELETE FROM " + qualifiedName() + " WHERE id = ANY($1)";
     }
 
+    /**
+     * Records a failed attempt on message $1 with error $2; when $3, the message becomes a dead letter, out of the
+     * flow (the fetch's partial index leaves it out).
+     */
+    String failedAttemptSql() {
+        return "UPDATE " + qualifiedName() + " SET attempts = attempts + 1, last_error = $2,"
+                + " dead_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1";
+    }
+
+    /** The dead letters of channel $1, the lowest ids first, at most $2. */
+    String deadLettersSql() {
+        return "SELECT id, channel, payload, attempts, last_error FROM " + qualifiedName()
+                + " WHERE channel = $1 AND dead_at IS NOT NULL ORDER BY id LIMIT $2";
+    }
+
+    /** Puts dead letter $1 back into the flow and wakes the leader at commit; a row when there was one. */
+    String redeliverSql() {
+        return "WITH back AS (UPDATE " + qualifiedName() + " SET dead_at = NULL, attempts = 0 WHERE id = $1"
+                + " AND dead_at IS NOT NULL RETURNING channel) SELECT pg_notify(" + literal(wakeupChannel)
+                + ", channel) FROM back";
+    }
+
     private static String literal(String value) {
         return "'" + value.replace("'", "''") + "'";
     }

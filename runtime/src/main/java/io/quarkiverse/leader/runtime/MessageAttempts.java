@@ -1,0 +1,133 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Hands one durable message to its method until it succeeds: each failure is recorded in the message's row (attempts,
+ * last error), the next call comes after a backoff, and the failure that reaches {@code max-attempts}, or a payload that
+ * cannot be read, makes it a dead letter.
+ */
+final class MessageAttempts {
+
+    private static final Logger LOG = Logger.getLogger(MessageAttempts.class);
+
+    /** What became of a message. */
+    enum Outcome {
+        /** The method succeeded: acknowledge it. */
+        HANDLED,
+        /** Out of the flow, kept in the table. */
+        DEAD_LETTER,
+        /** Leadership ended, or its failure could not be recorded: it stays pending for the next fetch. */
+        PENDING
+    }
+
+    /** The settings a failing message is retried with. */
+    record Policy(Duration initialDelay, Duration maxDelay, int maxAttempts) {
+    }
+
+    private final NotificationMethod method;
+    private final MethodCall call;
+    private final MessageStore store;
+    private final DatasourcePool pool;
+    private final Policy policy;
+    private final Executor onContext;
+    private final Duration queryTimeout;
+    private final LeaderMetrics metrics;
+
+    MessageAttempts(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Policy policy,
+            Executor onContext, Duration queryTimeout, LeaderMetrics metrics) {
+        this.method = method;
+        this.call = call;
+        this.store = store;
+        this.pool = pool;
+        this.policy = policy;
+        this.onContext = onContext;
+        this.queryTimeout = queryTimeout;
+        this.metrics = metrics;
+    }
+
+    /** Calls the method on {@code message}, again after each failure, while {@code current} holds. */
+    Uni<Outcome> deliver(DurableMessage message, BooleanSupplier current) {
+        int[] attempts = { message.attempts() }; // as stored: a new leader goes on counting where the old one stopped
+        return Uni.createFrom().deferred(() -> current.getAsBoolean()
+                ? Uni.createFrom().completionStage(() -> call.run(message.payload()))
+                : Uni.createFrom().item(MethodCall.SKIPPED))
+                .emitOn(onContext)
+                .onFailure().recoverWithUni(failure -> {
+                    attempts[0]++;
+                    boolean invalid = failure instanceof MethodCall.InvalidPayloadException;
+                    boolean dead = invalid || attempts[0] >= policy.maxAttempts();
+                    log(message, failure, attempts[0], invalid, dead);
+                    return record(message, failure, dead)
+                            .chain(() -> Uni.createFrom().failure(dead ? new DeadLettered(failure) : failure));
+                })
+                .onFailure(e -> !(e instanceof DeadLettered) && !(e instanceof RecordFailed) && current.getAsBoolean())
+                .retry().withBackOff(policy.initialDelay(), policy.maxDelay()).indefinitely() // ends at max-attempts
+                .map(outcome -> outcome == MethodCall.SKIPPED ? Outcome.PENDING : Outcome.HANDLED)
+                .onFailure(DeadLettered.class).recoverWithItem(Outcome.DEAD_LETTER)
+                .onFailure().recoverWithItem(Outcome.PENDING)
+                .emitOn(onContext);
+    }
+
+    private void log(DurableMessage message, Throwable failure, int attempts, boolean invalid, boolean dead) {
+        if (invalid) {
+            LOG.errorf("Durable message %d of channel '%s' is a dead letter: its payload is not a valid %s for %s (%s)",
+                    message.id(), method.channel, method.payloadType, method.description, failure.getCause().getMessage());
+        } else if (dead) {
+            LOG.errorf(failure, "Durable message %d of channel '%s' is a dead letter: %s failed on it %d time(s)",
+                    message.id(), method.channel, method.description, attempts);
+        } else {
+            LOG.warnf("%s failed on durable message %d of channel '%s' (attempt %d of %d, %s); it is retried%s",
+                    method.description, message.id(), method.channel, attempts, policy.maxAttempts(), failure,
+                    method.ordered ? " before the channel goes on" : "");
+        }
+        if (dead) {
+            metrics.deadLettered(method.election, method.channel, method.description);
+        } else {
+            metrics.retried(method.election, method.channel, method.description);
+        }
+    }
+
+    /** The failure goes into the row; should that fail too, the message stays pending as it was. */
+    private Uni<Void> record(DurableMessage message, Throwable failure, boolean dead) {
+        Throwable error = failure instanceof MethodCall.InvalidPayloadException && failure.getCause() != null
+                ? failure.getCause()
+                : failure;
+        return pool.mutiny().preparedQuery(store.table().failedAttemptSql())
+                .execute(Tuple.of(message.id(), describe(error), dead))
+                .ifNoItem().after(queryTimeout).fail()
+                .onFailure().transform(e -> {
+                    LOG.warnf("Could not record the failure of durable message %d of channel '%s' (%s); it stays"
+                            + " pending", message.id(), method.channel, SessionSetup.describe(e));
+                    return new RecordFailed(e);
+                })
+                .replaceWithVoid()
+                .emitOn(onContext);
+    }
+
+    static String describe(Throwable error) {
+        String text = error.getClass().getName() + (error.getMessage() != null ? ": " + error.getMessage() : "");
+        return text.length() <= 2000 ? text : text.substring(0, 2000) + "...";
+    }
+
+    /** The message became a dead letter. */
+    private static final class DeadLettered extends RuntimeException {
+        DeadLettered(Throwable cause) {
+            super(cause);
+        }
+    }
+
+    /** A failure that could not be written to the message's row. */
+    private static final class RecordFailed extends RuntimeException {
+        RecordFailed(Throwable cause) {
+            super(cause);
+        }
+    }
+}
