@@ -37,7 +37,7 @@ final class DurableChannel {
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
             BooleanSupplier leading, int batchSize, Duration queryTimeout, MessageAttempts.Policy policy,
-            LeaderMetrics metrics) {
+            LeaderMetrics metrics, FencedTransactions fenced) {
         this.method = method;
         this.metrics = metrics;
         this.store = store;
@@ -46,7 +46,8 @@ final class DurableChannel {
         this.leading = leading;
         this.batchSize = batchSize;
         this.queryTimeout = queryTimeout;
-        this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics);
+        this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics,
+                method.fencedConnection ? fenced : null);
     }
 
     String channel() {
@@ -159,6 +160,7 @@ final class DurableChannel {
                     handled.add(message.id());
                     yield true;
                 }
+                case ACKNOWLEDGED -> true; // with the method's own transaction
                 case DEAD_LETTER -> true; // out of the flow: the channel goes on
                 case PENDING -> false;
             });

@@ -66,7 +66,7 @@ final class DurableMessages {
 
     /** The delivery of the election's durable channels, run on its session's context while it leads. */
     DurableDelivery delivery(NotificationMethods methods, ObjectMapper mapper, ElectionSession session,
-            Context applicationContext, LeaderMetrics metrics) {
+            Context applicationContext, LeaderMetrics metrics, FencedTransactions fenced) {
         List<DurableChannel> channels = new ArrayList<>();
         ElectionConfig.Durable durable = config.durable();
         MessageAttempts.Policy policy = new MessageAttempts.Policy(durable.retryInitialDelay(), durable.retryMaxDelay(),
@@ -74,7 +74,7 @@ final class DurableMessages {
         for (NotificationMethod method : methods.durable()) {
             channels.add(new DurableChannel(method, new MethodCall(method, mapper, applicationContext, session::isLeader),
                     store, pool, session.context(), session::isLeader, config.durable().batchSize(),
-                    config.sendTimeout(), policy, metrics));
+                    config.sendTimeout(), policy, metrics, fenced));
         }
         return new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),
                 config.durable().pollInterval());

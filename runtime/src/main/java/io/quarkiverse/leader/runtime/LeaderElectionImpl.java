@@ -99,7 +99,7 @@ public class LeaderElectionImpl implements LeaderElection {
         listener.dispatcher = new NotificationDispatcher(name, methods.plain(), mapper, started.context(),
                 applicationContext, started::isLeader, metrics);
         if (!methods.durable().isEmpty()) {
-            listener.durable = durable.delivery(methods, mapper, started, applicationContext, metrics);
+            listener.durable = durable.delivery(methods, mapper, started, applicationContext, metrics, fenced);
         }
         election = started;
         metrics.joined(name);

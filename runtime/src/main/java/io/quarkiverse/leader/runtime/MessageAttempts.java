@@ -6,13 +6,15 @@ import java.util.function.BooleanSupplier;
 
 import org.jboss.logging.Logger;
 
+import io.quarkiverse.leader.FencedException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * Hands one durable message to its method until it succeeds: each failure is recorded in the message's row (attempts,
  * last error), the next call comes after a backoff, and the failure that reaches {@code max-attempts}, or a payload that
- * cannot be read, makes it a dead letter.
+ * cannot be read, makes it a dead letter. A method that takes the connection runs in a fenced transaction that also
+ * acknowledges the message, so that its effect commits once.
  */
 final class MessageAttempts {
 
@@ -22,6 +24,8 @@ final class MessageAttempts {
     enum Outcome {
         /** The method succeeded: acknowledge it. */
         HANDLED,
+        /** The method's effect and the acknowledgement committed together, in a fenced transaction. */
+        ACKNOWLEDGED,
         /** Out of the flow, kept in the table. */
         DEAD_LETTER,
         /** Leadership ended, or its failure could not be recorded: it stays pending for the next fetch. */
@@ -40,9 +44,12 @@ final class MessageAttempts {
     private final Executor onContext;
     private final Duration queryTimeout;
     private final LeaderMetrics metrics;
+    private final FencedTransactions fenced;
 
+    /** @param fenced the fenced transactions, for a method that takes the connection; {@code null} for the others */
     MessageAttempts(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Policy policy,
-            Executor onContext, Duration queryTimeout, LeaderMetrics metrics) {
+            Executor onContext, Duration queryTimeout, LeaderMetrics metrics, FencedTransactions fenced) {
+        this.fenced = fenced;
         this.method = method;
         this.call = call;
         this.store = store;
@@ -56,11 +63,9 @@ final class MessageAttempts {
     /** Calls the method on {@code message}, again after each failure, while {@code current} holds. */
     Uni<Outcome> deliver(DurableMessage message, BooleanSupplier current) {
         int[] attempts = { message.attempts() }; // as stored: a new leader goes on counting where the old one stopped
-        return Uni.createFrom().deferred(() -> current.getAsBoolean()
-                ? Uni.createFrom().completionStage(() -> call.run(message.payload()))
-                : Uni.createFrom().item(MethodCall.SKIPPED))
+        return Uni.createFrom().deferred(() -> attempt(message, current))
                 .emitOn(onContext)
-                .onFailure().recoverWithUni(failure -> {
+                .onFailure(e -> !notTheMethods(e)).recoverWithUni(failure -> {
                     attempts[0]++;
                     boolean invalid = failure instanceof MethodCall.InvalidPayloadException;
                     boolean dead = invalid || attempts[0] >= policy.maxAttempts();
@@ -68,12 +73,37 @@ final class MessageAttempts {
                     return record(message, failure, dead)
                             .chain(() -> Uni.createFrom().failure(dead ? new DeadLettered(failure) : failure));
                 })
-                .onFailure(e -> !(e instanceof DeadLettered) && !(e instanceof RecordFailed) && current.getAsBoolean())
+                .onFailure(e -> !(e instanceof DeadLettered) && !(e instanceof RecordFailed) && !notTheMethods(e)
+                        && current.getAsBoolean())
                 .retry().withBackOff(policy.initialDelay(), policy.maxDelay()).indefinitely() // ends at max-attempts
-                .map(outcome -> outcome == MethodCall.SKIPPED ? Outcome.PENDING : Outcome.HANDLED)
+                .map(outcome -> outcome == MethodCall.SKIPPED ? Outcome.PENDING
+                        : outcome == COMMITTED ? Outcome.ACKNOWLEDGED : Outcome.HANDLED)
                 .onFailure(DeadLettered.class).recoverWithItem(Outcome.DEAD_LETTER)
+                .onFailure(AlreadyGone.class).recoverWithItem(Outcome.ACKNOWLEDGED)
                 .onFailure().recoverWithItem(Outcome.PENDING)
                 .emitOn(onContext);
+    }
+
+    /** One call; for a method that takes the connection, in a fenced transaction with the acknowledgement. */
+    private Uni<Object> attempt(DurableMessage message, BooleanSupplier current) {
+        if (!current.getAsBoolean()) {
+            return Uni.createFrom().item(MethodCall.SKIPPED);
+        }
+        if (fenced == null) {
+            return Uni.createFrom().completionStage(() -> call.run(message.payload()));
+        }
+        return fenced.run(conn -> Uni.createFrom().completionStage(() -> call.run(message.payload(), conn))
+                .chain(outcome -> outcome == MethodCall.SKIPPED
+                        ? Uni.createFrom().failure(new FencedException("leadership ended before the method could run"))
+                        : conn.preparedQuery(store.table().ackOneSql()).execute(Tuple.of(message.id()))
+                                // gone meanwhile: roll back, or its effect would happen twice
+                                .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(COMMITTED)
+                                        : Uni.createFrom().failure(new AlreadyGone()))));
+    }
+
+    /** Failures that say nothing about the method: its term ended, or the message was handled already. */
+    private static boolean notTheMethods(Throwable failure) {
+        return failure instanceof FencedException || failure instanceof AlreadyGone;
     }
 
     private void log(DurableMessage message, Throwable failure, int attempts, boolean invalid, boolean dead) {
@@ -115,6 +145,16 @@ final class MessageAttempts {
     static String describe(Throwable error) {
         String text = error.getClass().getName() + (error.getMessage() != null ? ": " + error.getMessage() : "");
         return text.length() <= 2000 ? text : text.substring(0, 2000) + "...";
+    }
+
+    /** What a fenced attempt whose acknowledgement committed completes with. */
+    private static final Object COMMITTED = new Object();
+
+    /** The message's row was gone by the time the fenced attempt acknowledged it. */
+    private static final class AlreadyGone extends RuntimeException {
+        AlreadyGone() {
+            super("the message was acknowledged already", null, false, false);
+        }
     }
 
     /** The message became a dead letter. */

@@ -83,6 +83,11 @@ public record MessageTable(Optional<String> schema, String table, String functio
         return "DELETE FROM " + qualifiedName() + " WHERE id = ANY($1)";
     }
 
+    /** Acknowledges message $1 alone, inside the fenced transaction of a method that takes the connection. */
+    String ackOneSql() {
+        return "DELETE FROM " + qualifiedName() + " WHERE id = $1 AND dead_at IS NULL";
+    }
+
     /**
      * Records a failed attempt on message $1 with error $2; when $3, the message becomes a dead letter, out of the
      * flow (the fetch's partial index leaves it out).

@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
@@ -72,6 +73,11 @@ final class MethodCall {
      * completes with {@link #SKIPPED}. A payload that cannot be read fails it with {@link InvalidPayloadException}.
      */
     CompletionStage<Object> run(String payload) {
+        return run(payload, null);
+    }
+
+    /** As {@link #run(String)}, with {@code extra} (a durable method's fenced connection) as the last argument. */
+    CompletionStage<Object> run(String payload, Object extra) {
         Context duplicate = VertxContext.createNewDuplicatedContext(applicationContext);
         VertxContextSafetyToggle.setContextSafe(duplicate, true);
         CompletableFuture<Object> result = new CompletableFuture<>();
@@ -84,6 +90,10 @@ final class MethodCall {
             Object[] args;
             try {
                 args = arguments(payload);
+                if (extra != null) {
+                    args = Arrays.copyOf(args, args.length + 1);
+                    args[args.length - 1] = extra;
+                }
             } catch (Exception e) {
                 result.completeExceptionally(new InvalidPayloadException(e));
                 return;
