@@ -24,6 +24,9 @@ final class DurableChannel {
 
     private static final Logger LOG = Logger.getLogger(DurableChannel.class);
 
+    /** Counting stops here: the cost of a count is bounded, whatever the backlog. */
+    static final int COUNT_LIMIT = 100_000;
+
     private final NotificationMethod method;
     private final MessageAttempts attempts;
     private final LeaderMetrics metrics;
@@ -34,6 +37,8 @@ final class DurableChannel {
     private final int batchSize;
     private final Duration queryTimeout;
     private Run run;
+    private volatile double backlog = Double.NaN; // as last counted while leading
+    private boolean counting;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
             BooleanSupplier leading, int batchSize, Duration queryTimeout, MessageAttempts.Policy policy,
@@ -46,6 +51,7 @@ final class DurableChannel {
         this.leading = leading;
         this.batchSize = batchSize;
         this.queryTimeout = queryTimeout;
+        metrics.durableBacklog(method.election, method.channel, () -> backlog);
         this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics,
                 method.fencedConnection ? fenced : null);
     }
@@ -63,6 +69,29 @@ final class DurableChannel {
     /** Leadership ends: no new call starts; a call under way finishes unacknowledged or acknowledged, either is fine. */
     void stop() {
         run = null;
+        backlog = Double.NaN;
+    }
+
+    /** The pending messages as last counted while leading, NaN otherwise; the count stops at {@value #COUNT_LIMIT}. */
+    double backlog() {
+        return backlog;
+    }
+
+    /** Counts the pending messages, on the leader, one count at a time. */
+    void countBacklog() {
+        Run counted = run;
+        if (counted == null || counting) {
+            return;
+        }
+        counting = true;
+        pool.mutiny().preparedQuery(store.table().backlogSql()).execute(Tuple.of(method.channel, COUNT_LIMIT))
+                .ifNoItem().after(queryTimeout).fail().emitOn(onContext)
+                .subscribe().with(rows -> {
+                    counting = false;
+                    if (run == counted) {
+                        backlog = rows.iterator().next().getLong(0);
+                    }
+                }, failure -> counting = false);
     }
 
     /** A message may have committed: fetch, now or once the batch under way is done. */

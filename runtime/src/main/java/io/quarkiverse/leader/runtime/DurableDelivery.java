@@ -43,13 +43,27 @@ final class DurableDelivery {
         stop();
         for (DurableChannel channel : byChannel.values()) {
             channel.start();
+            channel.countBacklog();
         }
         // set on the election's context, so the timer fires there
         pollTimer = context.owner().setPeriodic(Math.max(1, pollInterval.toMillis()), id -> {
             for (DurableChannel channel : byChannel.values()) {
                 channel.wake();
+                channel.countBacklog();
             }
         });
+    }
+
+    /** Each channel's backlog as last counted while leading; empty on an instance that does not lead. */
+    Map<String, Long> backlog() {
+        Map<String, Long> backlog = new TreeMap<>();
+        byChannel.forEach((name, channel) -> {
+            double count = channel.backlog();
+            if (!Double.isNaN(count)) {
+                backlog.put(name, (long) count);
+            }
+        });
+        return backlog;
     }
 
     void stop() {

@@ -4,6 +4,7 @@ import static io.quarkiverse.leader.runtime.ElectionSettings.property;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.TreeSet;
 
 import org.jboss.logging.Logger;
@@ -26,6 +27,7 @@ final class DurableMessages {
     private final MessageStore store;
     private final DurableSender sender;
     private final DeadLetters deadLetters;
+    private volatile DurableDelivery delivery;
 
     DurableMessages(String election, ElectionConfig config, DatasourcePool pool, ObjectMapper mapper) {
         this.config = config;
@@ -37,6 +39,12 @@ final class DurableMessages {
         this.sender = new DurableSender(mapper, pool, store, durable.maxPayloadSize().asLongValue(),
                 property(election, "durable.max-payload-size"), config.sendTimeout(), property(election, "send-timeout"));
         this.deadLetters = new DeadLetters(store, pool, config.sendTimeout());
+    }
+
+    /** Each durable channel's backlog, as the leader last counted it; empty elsewhere. */
+    Map<String, Long> backlog() {
+        DurableDelivery current = delivery;
+        return current == null ? Map.of() : current.backlog();
     }
 
     DeadLetters deadLetters() {
@@ -76,7 +84,8 @@ final class DurableMessages {
                     store, pool, session.context(), session::isLeader, config.durable().batchSize(),
                     config.sendTimeout(), policy, metrics, fenced));
         }
-        return new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),
+        delivery = new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),
                 config.durable().pollInterval());
+        return delivery;
     }
 }

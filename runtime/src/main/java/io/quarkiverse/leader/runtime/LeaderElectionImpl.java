@@ -230,6 +230,11 @@ public class LeaderElectionImpl implements LeaderElection {
         return durable.deadLetters().redeliver(id);
     }
 
+    /** Each durable channel's backlog while this instance leads, for readiness; empty otherwise. */
+    public Map<String, Long> durableBacklog() {
+        return durable.backlog();
+    }
+
     /** Whether the election runs and has its session to PostgreSQL; {@code true} when it is disabled. */
     public boolean reachesPostgres() {
         ElectionSession current = election;

@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.function.DoubleSupplier;
 
 /**
  * What the election reports to a metrics system; nothing unless the application has one.
@@ -34,6 +35,10 @@ public interface LeaderMetrics {
 
     /** A handler of {@code election} finished with a notification. */
     default void handled(String election, String channel, String method, long nanos, boolean failed) {
+    }
+
+    /** The backlog of a durable channel, as the leader last counted it; {@code NaN} on an instance that does not lead. */
+    default void durableBacklog(String election, String channel, DoubleSupplier backlog) {
     }
 
     /** A durable message was handed to its method {@code sinceSent} after it was stored. */

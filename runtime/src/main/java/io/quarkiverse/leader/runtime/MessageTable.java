@@ -88,6 +88,12 @@ public record MessageTable(Optional<String> schema, String table, String functio
         return "DELETE FROM " + qualifiedName() + " WHERE id = $1 AND dead_at IS NULL";
     }
 
+    /** How many messages of channel $1 are pending, counted up to $2 (an index-only count, bounded in cost). */
+    String backlogSql() {
+        return "SELECT count(*) FROM (SELECT 1 FROM " + qualifiedName()
+                + " WHERE channel = $1 AND dead_at IS NULL LIMIT $2) pending";
+    }
+
     /**
      * Records a failed attempt on message $1 with error $2; when $3, the message becomes a dead letter, out of the
      * flow (the fetch's partial index leaves it out).
