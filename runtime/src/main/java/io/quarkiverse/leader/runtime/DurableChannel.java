@@ -39,6 +39,7 @@ final class DurableChannel {
     private Run run;
     private volatile double backlog = Double.NaN; // as last counted while leading
     private boolean counting;
+    private boolean acking;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
             BooleanSupplier leading, int batchSize, Duration queryTimeout, MessageAttempts.Policy policy,
@@ -94,6 +95,11 @@ final class DurableChannel {
                 }, failure -> counting = false);
     }
 
+    /** Whether no call and no acknowledgement is under way: what a leaving leader waits for. */
+    boolean idle() {
+        return !attempts.calling() && !acking;
+    }
+
     /** A message may have committed: fetch, now or once the batch under way is done. */
     void wake() {
         if (run != null) {
@@ -143,6 +149,7 @@ final class DurableChannel {
             List<Long> handled = new ArrayList<>(batch.size());
             Uni<Boolean> calls = method.ordered ? inOrder(batch, 0, handled) : together(batch, handled);
             calls.chain(complete -> ack(handled).replaceWith(complete))
+                    .onTermination().invoke(() -> acking = false)
                     .subscribe().with(complete -> {
                         metrics.durableDelivered(method.election, method.channel, method.description, handled.size());
                         busy = false;
@@ -199,6 +206,7 @@ final class DurableChannel {
             if (ids.isEmpty()) {
                 return Uni.createFrom().voidItem();
             }
+            acking = true;
             return bounded(pool.mutiny().preparedQuery(store.table().ackSql())
                     .execute(Tuple.of(ids.toArray(new Long[0])))).replaceWithVoid();
         }

@@ -5,7 +5,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
 
+import org.jboss.logging.Logger;
+
 import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
 
 /**
  * The durable channels of one election on the leader: started when leadership begins (draining the backlog), woken by
@@ -13,6 +17,9 @@ import io.vertx.core.Context;
  * step-down. Called on the election's context.
  */
 final class DurableDelivery {
+
+    private static final Logger LOG = Logger.getLogger(DurableDelivery.class);
+    private static final long DRAIN_CHECK_MILLIS = 5;
 
     private final Map<String, DurableChannel> byChannel = new TreeMap<>();
     private final String wakeupChannel;
@@ -64,6 +71,40 @@ final class DurableDelivery {
             }
         });
         return backlog;
+    }
+
+    /**
+     * Completes once no call and no acknowledgement is under way, or after {@code timeout}: a leader that leaves lets
+     * them finish before it unlocks, so that its successor does not hand the same messages over meanwhile. Calls end on
+     * other threads, so it looks every few milliseconds.
+     */
+    Future<Void> drain(Duration timeout) {
+        if (idle()) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> drained = Promise.promise();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        context.owner().setPeriodic(DRAIN_CHECK_MILLIS, id -> {
+            boolean idle = idle();
+            if (idle || System.nanoTime() - deadline > 0) {
+                context.owner().cancelTimer(id);
+                if (!idle) {
+                    LOG.warnf("Durable methods still running after %s; releasing the lock anyway: their messages are"
+                            + " handed over again by the next leader", timeout);
+                }
+                drained.tryComplete();
+            }
+        });
+        return drained.future();
+    }
+
+    private boolean idle() {
+        for (DurableChannel channel : byChannel.values()) {
+            if (!channel.idle()) {
+                return false;
+            }
+        }
+        return true;
     }
 
     void stop() {

@@ -124,7 +124,8 @@ public interface LeaderConfig {
         boolean evictHungLeader();
 
         /**
-         * On shutdown, how long to wait for notification handlers that are running before the lock is released anyway.
+         * On shutdown, how long to wait for notification handlers that are running (durable ones with their
+         * acknowledgement included) before the lock is released anyway.
          */
         @WithDefault("10s")
         Duration shutdownTimeout();

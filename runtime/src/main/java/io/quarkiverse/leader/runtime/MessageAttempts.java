@@ -2,6 +2,7 @@ package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicInteger;
 import java.util.function.BooleanSupplier;
 
 import org.jboss.logging.Logger;
@@ -45,6 +46,7 @@ final class MessageAttempts {
     private final Duration queryTimeout;
     private final LeaderMetrics metrics;
     private final FencedTransactions fenced;
+    private final AtomicInteger calling = new AtomicInteger();
 
     /** @param fenced the fenced transactions, for a method that takes the connection; {@code null} for the others */
     MessageAttempts(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Policy policy,
@@ -63,8 +65,13 @@ final class MessageAttempts {
     /** Calls the method on {@code message}, again after each failure, while {@code current} holds. */
     Uni<Outcome> deliver(DurableMessage message, BooleanSupplier current) {
         int[] attempts = { message.attempts() }; // as stored: a new leader goes on counting where the old one stopped
-        return Uni.createFrom().deferred(() -> attempt(message, current))
+        return Uni.createFrom().deferred(() -> {
+            calling.incrementAndGet();
+            return attempt(message, current);
+        })
                 .emitOn(onContext)
+                // on the context, in the turn that goes on to the acknowledgement: a drain never sees a gap between them
+                .onTermination().invoke(calling::decrementAndGet)
                 .onFailure(e -> !notTheMethods(e)).recoverWithUni(failure -> {
                     attempts[0]++;
                     boolean invalid = failure instanceof MethodCall.InvalidPayloadException;
@@ -80,8 +87,12 @@ final class MessageAttempts {
                         : outcome == COMMITTED ? Outcome.ACKNOWLEDGED : Outcome.HANDLED)
                 .onFailure(DeadLettered.class).recoverWithItem(Outcome.DEAD_LETTER)
                 .onFailure(AlreadyGone.class).recoverWithItem(Outcome.ACKNOWLEDGED)
-                .onFailure().recoverWithItem(Outcome.PENDING)
-                .emitOn(onContext);
+                .onFailure().recoverWithItem(Outcome.PENDING); // on the context already: every path above ends there
+    }
+
+    /** Whether a call of the method (with its fenced transaction) is under way. */
+    boolean calling() {
+        return calling.get() > 0;
     }
 
     /** One call; for a method that takes the connection, in a fenced transaction with the acknowledgement. */

@@ -56,6 +56,9 @@ final class SessionListener implements ElectionListener {
 
     @Override
     public Future<Void> drain() {
+        if (durable != null) { // both bounded by the same timeout, side by side
+            return Future.join(dispatcher.drain(shutdownTimeout), durable.drain(shutdownTimeout)).mapEmpty();
+        }
         return dispatcher.drain(shutdownTimeout);
     }
 }
