@@ -1,5 +1,6 @@
 package io.quarkiverse.leader;
 
+import java.util.List;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.function.Function;
@@ -95,4 +96,60 @@ public interface LeaderElection {
      * @param payload the payload, as for {@link #notify(String, Object)}
      */
     void notifyAndAwait(String channel, Object payload);
+
+    /**
+     * Stores a message on a durable channel, in a transaction of its own; the leader's
+     * {@code @OnLeaderNotification(value = channel, durable = true)} method receives it at least once, also when no
+     * instance leads at the moment it is sent. Any instance may call it, leader or not. See the delivery guarantees in
+     * the documentation.
+     *
+     * @param channel the channel, 1 to 63 bytes of UTF-8
+     * @param payload a {@link String} is stored as is; anything else is serialised to JSON with the application's
+     *        {@code ObjectMapper}. At most {@code quarkus.leader.durable.max-payload-size} bytes of UTF-8 once serialised.
+     * @return the message's id once it has committed. It fails with {@link IllegalArgumentException}, before anything is
+     *         sent, for an invalid channel or an oversize payload, and with {@link SendTimeoutException} when PostgreSQL
+     *         has not stored it within {@code quarkus.leader.send-timeout}.
+     */
+    Uni<Long> send(String channel, Object payload);
+
+    /**
+     * Blocking form of {@link #send(String, Object)}, bounded by {@code quarkus.leader.send-timeout}; do not call it on
+     * an event-loop thread.
+     *
+     * @return the message's id once it has committed
+     */
+    long sendAndAwait(String channel, Object payload);
+
+    /**
+     * Stores a message on a durable channel in the caller's own transaction (a transactional outbox): it is delivered if
+     * and only if that transaction commits, and the leader is woken up at that commit.
+     *
+     * @param connection the connection whose transaction the message joins
+     * @param channel the channel, as for {@link #send(String, Object)}
+     * @param payload the payload, as for {@link #send(String, Object)}
+     * @return the message's id, stored but not committed yet
+     */
+    Uni<Long> send(SqlConnection connection, String channel, Object payload);
+
+    /**
+     * The dead letters of a durable channel: messages whose method failed {@code quarkus.leader.durable.max-attempts}
+     * times, or whose payload could not be read as its parameter.
+     *
+     * @param channel the durable channel
+     * @return the channel's dead letters, the lowest ids first, at most {@value #MAX_DEAD_LETTERS} of them
+     */
+    Uni<List<DeadLetter>> deadLetters(String channel);
+
+    /** How many dead letters {@link #deadLetters(String)} returns at most. */
+    int MAX_DEAD_LETTERS = 1000;
+
+    /**
+     * Puts a dead letter back into the flow, with its attempts reset, and wakes the leader up. On an ordered channel it
+     * takes its place by id, so it comes before the pending messages with higher ids.
+     *
+     * @param id the dead letter's id
+     * @return {@code true} if it was a dead letter and is pending again, {@code false} if there is no dead letter with
+     *         that id
+     */
+    Uni<Boolean> redeliver(long id);
 }

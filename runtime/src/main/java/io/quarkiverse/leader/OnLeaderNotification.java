@@ -14,6 +14,7 @@ import java.lang.annotation.Target;
  * The method may declare no parameter, or one of: {@link String} (the raw payload), {@code io.vertx.core.json.JsonObject},
  * {@code com.fasterxml.jackson.databind.JsonNode}, or any other type, deserialised from the JSON payload with the
  * application's Jackson {@code ObjectMapper}. It returns {@code void}, {@code Uni<Void>} or {@code CompletionStage<Void>}.
+ * A {@link #durable()} method may also take the fenced transaction's connection as its second parameter.
  * <p>
  * Execution model: a method annotated with {@code @RunOnVirtualThread} runs on a virtual thread, one annotated with
  * {@code @Blocking} on a worker thread; otherwise a method returning {@code Uni} or {@code CompletionStage}, or
@@ -41,4 +42,14 @@ public @interface OnLeaderNotification {
      * {@code quarkus.leader."name".*}. An election that is not configured fails the build.
      */
     String election() default LeaderElection.DEFAULT_NAME;
+
+    /**
+     * Whether the channel is durable: its messages, sent with {@link LeaderElection#send(String, Object)} or the SQL
+     * function {@code quarkus_leader_send(channel, payload)}, are stored in PostgreSQL and handed to this method on the
+     * leader at least once, none lost while no leader listens. One durable method per channel and election. Besides the
+     * payload, a durable method may take an {@code io.vertx.mutiny.sqlclient.SqlConnection} as its second parameter and
+     * must then return {@code Uni<Void>}: what it runs on that connection commits in one fenced transaction of the
+     * leader's term together with the message's acknowledgement, so that its effect happens exactly once.
+     */
+    boolean durable() default false;
 }

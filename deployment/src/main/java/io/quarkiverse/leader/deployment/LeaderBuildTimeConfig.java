@@ -129,6 +129,69 @@ public interface LeaderBuildTimeConfig {
         Optional<String> sendTimeout();
 
         /**
+         * {@code durable.*}, read at run time.
+         */
+        Durable durable();
+
+        interface Durable {
+
+            /**
+             * {@code durable.table}, read at run time.
+             */
+            Optional<String> table();
+
+            /**
+             * {@code durable.schema}, read at run time.
+             */
+            Optional<String> schema();
+
+            /**
+             * {@code durable.function}, read at run time.
+             */
+            Optional<String> function();
+
+            /**
+             * {@code durable.wakeup-channel}, read at run time.
+             */
+            Optional<String> wakeupChannel();
+
+            /**
+             * {@code durable.create-table}, read at run time.
+             */
+            Optional<String> createTable();
+
+            /**
+             * {@code durable.max-payload-size}, read at run time.
+             */
+            Optional<String> maxPayloadSize();
+
+            /**
+             * {@code durable.poll-interval}, read at run time.
+             */
+            Optional<String> pollInterval();
+
+            /**
+             * {@code durable.batch-size}, read at run time.
+             */
+            Optional<String> batchSize();
+
+            /**
+             * {@code durable.retry-initial-delay}, read at run time.
+             */
+            Optional<String> retryInitialDelay();
+
+            /**
+             * {@code durable.retry-max-delay}, read at run time.
+             */
+            Optional<String> retryMaxDelay();
+
+            /**
+             * {@code durable.max-attempts}, read at run time.
+             */
+            Optional<String> maxAttempts();
+        }
+
+        /**
          * {@code fencing.*}, read at run time.
          */
         Fencing fencing();

@@ -14,6 +14,7 @@ import io.smallrye.common.annotation.NonBlocking;
 import io.smallrye.common.annotation.RunOnVirtualThread;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.json.JsonObject;
+import io.vertx.mutiny.sqlclient.SqlConnection;
 
 final class LeaderDotNames {
 
@@ -29,6 +30,7 @@ final class LeaderDotNames {
     static final DotName STRING = DotName.createSimple(String.class);
     static final DotName JSON_OBJECT = DotName.createSimple(JsonObject.class);
     static final DotName JSON_NODE = DotName.createSimple(JsonNode.class);
+    static final DotName SQL_CONNECTION = DotName.createSimple(SqlConnection.class);
 
     private LeaderDotNames() {
     }

@@ -87,7 +87,7 @@ class LeaderProcessor {
                 .map(m -> new NotificationMethod(m.election(), m.channel(), m.description(), m.ordered(), m.payloadKind(),
                         m.payloadType() == null ? "" : NotificationMethodsProcessor.typeName(m.payloadType()),
                         m.executionModel(),
-                        recorderContext.newInstance(m.invoker().getClassName())))
+                        recorderContext.newInstance(m.invoker().getClassName()), m.durable(), m.fencedConnection()))
                 .toList();
         return SyntheticBeanBuildItem.configure(NotificationMethods.class)
                 .scope(Singleton.class)

@@ -21,9 +21,12 @@ public final class NotificationMethodBuildItem extends MultiBuildItem {
     private final Type payloadType;
     private final ExecutionModel executionModel;
     private final InvokerInfo invoker;
+    private final boolean durable;
+    private final boolean fencedConnection;
 
     NotificationMethodBuildItem(MethodInfo method, String election, String channel, boolean ordered,
-            PayloadKind payloadKind, Type payloadType, ExecutionModel executionModel, InvokerInfo invoker) {
+            PayloadKind payloadKind, Type payloadType, ExecutionModel executionModel, InvokerInfo invoker, boolean durable,
+            boolean fencedConnection) {
         this.method = method;
         this.election = election;
         this.channel = channel;
@@ -32,6 +35,18 @@ public final class NotificationMethodBuildItem extends MultiBuildItem {
         this.payloadType = payloadType;
         this.executionModel = executionModel;
         this.invoker = invoker;
+        this.durable = durable;
+        this.fencedConnection = fencedConnection;
+    }
+
+    /** Whether its messages are stored and handed over at least once. */
+    public boolean durable() {
+        return durable;
+    }
+
+    /** Whether it takes the fenced transaction's connection as its second parameter. */
+    public boolean fencedConnection() {
+        return fencedConnection;
     }
 
     public MethodInfo method() {

@@ -7,6 +7,7 @@ import static io.quarkiverse.leader.deployment.LeaderDotNames.JSON_OBJECT;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.NON_BLOCKING;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.ON_LEADER_NOTIFICATION;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.RUN_ON_VIRTUAL_THREAD;
+import static io.quarkiverse.leader.deployment.LeaderDotNames.SQL_CONNECTION;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.STRING;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.UNI;
 import static io.quarkiverse.leader.deployment.LeaderDotNames.VOID;
@@ -15,7 +16,10 @@ import java.lang.reflect.Modifier;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
+import java.util.Map;
 import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.stream.Collectors;
 
 import org.jboss.jandex.AnnotationInstance;
@@ -81,6 +85,9 @@ class NotificationMethodsProcessor {
         AnnotationStore annotations = registrationPhase.getContext().get(BuildExtension.Key.ANNOTATION_STORE);
         List<Throwable> errors = new ArrayList<>();
         Set<MethodInfo> found = new HashSet<>();
+        // "election/channel" -> the methods on it, sorted: for the one-durable-method-per-channel rule
+        Map<String, Set<String>> durableByChannel = new TreeMap<>();
+        Map<String, Set<String>> plainByChannel = new TreeMap<>();
         for (BeanInfo bean : registrationPhase.getContext().beans().classBeans()) {
             for (MethodInfo method : bean.getTarget().get().asClass().methods()) {
                 if (method.isSynthetic()) {
@@ -102,10 +109,15 @@ class NotificationMethodsProcessor {
                 }
                 Type parameter = method.parametersCount() == 0 ? null : method.parameterType(0);
                 AnnotationValue ordered = annotation.value("ordered");
+                boolean durable = durable(annotation);
+                String channelKey = electionName(annotation) + "/" + annotation.value().asString();
+                (durable ? durableByChannel : plainByChannel).computeIfAbsent(channelKey, k -> new TreeSet<>())
+                        .add(describe(method));
                 notificationMethods.produce(new NotificationMethodBuildItem(method, electionName(annotation),
                         annotation.value().asString(),
                         ordered == null || ordered.asBoolean(), payloadKind(parameter),
-                        parameter, executionModel(method, annotations), invoker.build()));
+                        parameter, executionModel(method, annotations), invoker.build(), durable,
+                        method.parametersCount() == 2));
             }
         }
         // only methods declared on a bean class are called: anywhere else the annotation would silently do nothing
@@ -117,9 +129,37 @@ class NotificationMethodsProcessor {
                         + describe(annotation.target().asMethod())));
             }
         }
+        durableChannelProblems(durableByChannel, plainByChannel).forEach(p -> errors.add(new IllegalStateException(p)));
         if (!errors.isEmpty()) {
             validationErrors.produce(new ValidationErrorBuildItem(errors));
         }
+    }
+
+    /**
+     * A durable channel has one method per election, which receives each message and acknowledges it; a plain method
+     * on it would never be called, as the leader does not LISTEN on a durable channel.
+     */
+    static List<String> durableChannelProblems(Map<String, Set<String>> durable, Map<String, Set<String>> plain) {
+        List<String> problems = new ArrayList<>();
+        durable.forEach((key, methods) -> {
+            String channel = key.substring(key.indexOf('/') + 1);
+            if (methods.size() > 1) {
+                problems.add("@OnLeaderNotification(durable = true) channel '" + channel + "' has " + methods.size()
+                        + " durable methods in one election, and at most one is allowed (each message is handed to one"
+                        + " method and acknowledged by it): " + String.join(" and ", methods));
+            }
+            if (plain.containsKey(key)) {
+                problems.add("@OnLeaderNotification channel '" + channel + "' is durable (" + String.join(", ", methods)
+                        + "), so a method without durable = true would never be called on it: "
+                        + String.join(" and ", plain.get(key)));
+            }
+        });
+        return problems;
+    }
+
+    static boolean durable(AnnotationInstance annotation) {
+        AnnotationValue durable = annotation.value("durable");
+        return durable != null && durable.asBoolean();
     }
 
     /** The {@code election} member of an annotation: the default election when it is not given. */
@@ -143,10 +183,21 @@ class NotificationMethodsProcessor {
         if (Modifier.isStatic(method.flags())) {
             problems.add("@OnLeaderNotification method must not be static: " + where);
         }
-        if (method.parametersCount() > 1) {
-            problems.add("@OnLeaderNotification method must have at most one parameter (" + ALLOWED_PARAMETERS + "): "
-                    + where);
-        } else if (method.parametersCount() == 1) {
+        boolean durable = durable(annotation);
+        boolean takesConnection = method.parameterTypes().stream().anyMatch(t -> t.name().equals(SQL_CONNECTION));
+        if (takesConnection && !durable) {
+            problems.add("@OnLeaderNotification method takes an " + SQL_CONNECTION + " parameter but is not durable: only"
+                    + " a method with durable = true gets the connection of a fenced transaction: " + where);
+        } else if (durable && method.parametersCount() > 0 && method.parameterType(0).name().equals(SQL_CONNECTION)) {
+            problems.add("@OnLeaderNotification(durable = true) method takes the " + SQL_CONNECTION + " as its second"
+                    + " parameter, after the payload (" + ALLOWED_PARAMETERS + "): " + where);
+        } else if (method.parametersCount() > (takesConnection ? 2 : 1)) {
+            problems.add(durable
+                    ? "@OnLeaderNotification(durable = true) method must have at most two parameters: the payload ("
+                            + ALLOWED_PARAMETERS + ") and optionally an " + SQL_CONNECTION + ": " + where
+                    : "@OnLeaderNotification method must have at most one parameter (" + ALLOWED_PARAMETERS + "): "
+                            + where);
+        } else if (method.parametersCount() >= 1) {
             Type type = method.parameterType(0);
             if (typeName(type) == null) {
                 problems.add("@OnLeaderNotification method parameter type " + type + " is not allowed: primitives, type"
@@ -154,7 +205,11 @@ class NotificationMethodsProcessor {
                         + where);
             }
         }
-        if (!validReturnType(method.returnType())) {
+        if (takesConnection && durable && !isUniOfVoid(method.returnType())) {
+            problems.add("@OnLeaderNotification(durable = true) method with an " + SQL_CONNECTION + " parameter must"
+                    + " return Uni<Void> (its statements commit with the message's acknowledgement when the Uni"
+                    + " completes), not " + method.returnType() + ": " + where);
+        } else if (!validReturnType(method.returnType())) {
             problems.add("@OnLeaderNotification method must return void, Uni<Void> or CompletionStage<Void>, not "
                     + method.returnType() + ": " + where);
         }
@@ -166,6 +221,11 @@ class NotificationMethodsProcessor {
             problems.add("@OnLeaderNotification method cannot be both @NonBlocking and @Blocking: " + where);
         }
         return problems;
+    }
+
+    private static boolean isUniOfVoid(Type type) {
+        return type.name().equals(UNI) && type.kind() == Type.Kind.PARAMETERIZED_TYPE
+                && type.asParameterizedType().arguments().get(0).name().equals(VOID);
     }
 
     private static boolean validReturnType(Type type) {

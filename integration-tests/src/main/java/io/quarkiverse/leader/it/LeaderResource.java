@@ -70,6 +70,13 @@ public class LeaderResource {
         return election.notify(channel, body.toString());
     }
 
+    @POST
+    @Path("send/{channel}")
+    @Consumes(MediaType.APPLICATION_JSON)
+    public Uni<Long> send(@PathParam("channel") String channel, JsonNode body) {
+        return election.send(channel, body.toString());
+    }
+
     @GET
     @Path("received/{channel}")
     public List<JsonNode> received(@PathParam("channel") String channel) {

@@ -42,6 +42,12 @@ public class ReceivedNotifications {
         record("raw", json);
     }
 
+    /** A durable channel: its messages wait in PostgreSQL for a leader and reach it at least once. */
+    @OnLeaderNotification(value = "orders", durable = true)
+    void onOrder(JsonNode order) {
+        record("orders", order);
+    }
+
     /** The named election "reports" has a leader of its own, which handles this channel. */
     @OnLeaderNotification(value = "reports", election = "reports")
     void onReport(JsonNode report) {

@@ -101,6 +101,20 @@ class LeaderResourceTest {
     }
 
     @Test
+    void durableMessagesAreDeliveredAndMetered() {
+        Map<String, Object> order = Map.of("id", "o-1", "text", "durable", "priority", 3);
+        given().contentType(ContentType.JSON).body(order).post("/send/orders").then().statusCode(200);
+        await().untilAsserted(() -> given().get("/received/orders").then().statusCode(200).body("", hasItem(order)));
+        String method = "io.quarkiverse.leader.it.ReceivedNotifications#onOrder(com.fasterxml.jackson.databind.JsonNode)";
+        await().untilAsserted(() -> given().get("/q/metrics").then().statusCode(200)
+                .body(containsString("leader_durable_delivered_total{channel=\"orders\",election=\"<default>\",method=\""
+                        + method + "\"}"))
+                .body(containsString("leader_durable_handover_seconds_count{channel=\"orders\",election=\"<default>\","
+                        + "method=\"" + method + "\"}"))
+                .body(containsString("leader_durable_backlog{channel=\"orders\",election=\"<default>\"} 0.0")));
+    }
+
+    @Test
     void rawChannelGetsTheJsonAsSent() {
         given().contentType(ContentType.JSON).body("{\"n\":[1,2,3],\"s\":\"x\"}").post("/notify/raw").then()
                 .statusCode(204);

@@ -11,7 +11,7 @@ import java.util.TreeSet;
 public final class ElectionProperties {
 
     /** Groups of the default election's settings: {@code quarkus.leader.fencing.table} is not an election "fencing". */
-    public static final Set<String> RESERVED = Set.of("delivery", "fencing", "health");
+    public static final Set<String> RESERVED = Set.of("delivery", "durable", "fencing", "health");
 
     // the build-time health switch: to the elections map it reads as the setting 'enabled' of an election "health"
     private static final String HEALTH_SWITCH = "quarkus.leader.health.enabled";

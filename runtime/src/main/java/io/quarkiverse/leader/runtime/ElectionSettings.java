@@ -74,9 +74,49 @@ final class ElectionSettings {
             throw new ConfigurationException(property(name, "fencing.schema") + " must not be blank; leave it unset"
                     + " for the first schema of the search_path");
         });
+        validateDurable(name, config.durable());
         config.instanceId().filter(String::isBlank).ifPresent(id -> {
             throw new ConfigurationException(property(name, "instance-id") + " must not be blank");
         });
+    }
+
+    private static void validateDurable(String name, ElectionConfig.Durable durable) {
+        if (durable.table().isBlank()) {
+            throw new ConfigurationException(property(name, "durable.table") + " must not be blank; the default is "
+                    + MessageTable.DEFAULT_TABLE);
+        }
+        if (durable.function().isBlank()) {
+            throw new ConfigurationException(property(name, "durable.function") + " must not be blank; the default is "
+                    + MessageTable.DEFAULT_FUNCTION);
+        }
+        durable.schema().filter(String::isBlank).ifPresent(schema -> {
+            throw new ConfigurationException(property(name, "durable.schema") + " must not be blank; leave it unset"
+                    + " for the first schema of the search_path");
+        });
+        String channelProblem = Channels.problem(durable.wakeupChannel());
+        if (channelProblem != null) {
+            throw new ConfigurationException(property(name, "durable.wakeup-channel") + " '" + durable.wakeupChannel()
+                    + "' is not a valid channel name: " + channelProblem);
+        }
+        requirePositive(property(name, "durable.poll-interval"), durable.pollInterval());
+        if (durable.batchSize() < 1 || durable.batchSize() > 10_000) {
+            throw new ConfigurationException(property(name, "durable.batch-size") + " must be between 1 and 10000, got "
+                    + durable.batchSize());
+        }
+        requirePositive(property(name, "durable.retry-initial-delay"), durable.retryInitialDelay());
+        if (durable.retryMaxDelay().compareTo(durable.retryInitialDelay()) < 0) {
+            throw new ConfigurationException(property(name, "durable.retry-max-delay") + " (" + durable.retryMaxDelay()
+                    + ") must not be shorter than " + property(name, "durable.retry-initial-delay") + " ("
+                    + durable.retryInitialDelay() + ")");
+        }
+        if (durable.maxAttempts() < 1) {
+            throw new ConfigurationException(property(name, "durable.max-attempts") + " must be at least 1, got "
+                    + durable.maxAttempts());
+        }
+        if (durable.maxPayloadSize().asLongValue() < 1) {
+            throw new ConfigurationException(property(name, "durable.max-payload-size") + " must be at least 1 byte, got "
+                    + durable.maxPayloadSize().asLongValue());
+        }
     }
 
     private static void requirePositive(String property, Duration value) {

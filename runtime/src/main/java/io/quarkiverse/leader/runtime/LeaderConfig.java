@@ -8,6 +8,7 @@ import io.quarkiverse.leader.LeaderElection;
 import io.quarkus.runtime.annotations.ConfigDocMapKey;
 import io.quarkus.runtime.annotations.ConfigPhase;
 import io.quarkus.runtime.annotations.ConfigRoot;
+import io.quarkus.runtime.configuration.MemorySize;
 import io.smallrye.config.ConfigMapping;
 import io.smallrye.config.WithDefault;
 import io.smallrye.config.WithDefaults;
@@ -136,7 +137,8 @@ public interface LeaderConfig {
         boolean evictHungLeader();
 
         /**
-         * On shutdown, how long to wait for notification handlers that are running before the lock is released anyway.
+         * On shutdown, how long to wait for notification handlers that are running (durable ones with their
+         * acknowledgement included) before the lock is released anyway.
          */
         @WithDefault("10s")
         Duration shutdownTimeout();
@@ -157,6 +159,94 @@ public interface LeaderConfig {
          */
         @WithDefault("10s")
         Duration sendTimeout();
+
+        /**
+         * Durable channels: messages stored in PostgreSQL and handed to the leader's
+         * {@code @OnLeaderNotification(durable = true)} method at least once.
+         */
+        Durable durable();
+
+        /**
+         * Messages of durable channels are rows of a table of the election's database until their method has handled
+         * them; {@code send} and the SQL function insert them.
+         */
+        interface Durable {
+
+            /**
+             * The table that keeps the messages of durable channels until they are handled, and the dead letters.
+             */
+            @WithDefault("quarkus_leader_message")
+            String table();
+
+            /**
+             * The schema of the message table and of the send function; the first schema of the session's
+             * {@code search_path} when unset.
+             */
+            Optional<String> schema();
+
+            /**
+             * The SQL function that stores a message and wakes the leader: {@code SELECT quarkus_leader_send('orders',
+             * '{"id": 1}')} returns the message's id. {@code send} calls it too.
+             */
+            @WithDefault("quarkus_leader_send")
+            String function();
+
+            /**
+             * The channel on which the send function wakes the leader up when its transaction commits; the payload is
+             * the durable channel's name.
+             */
+            @WithDefault("quarkus_leader_wakeup")
+            String wakeupChannel();
+
+            /**
+             * Whether the message table, its indexes and the send function are created when they are missing. When
+             * {@code false} and they are missing, the log gives the DDL to run and sends fail until they exist.
+             */
+            @WithDefault("true")
+            boolean createTable();
+
+            /**
+             * The largest payload {@code send} accepts, in bytes of UTF-8 once serialised; a larger one fails before
+             * anything is sent. PostgreSQL's 8000-byte limit of {@code NOTIFY} does not apply to durable messages.
+             */
+            @WithDefault("1M")
+            MemorySize maxPayloadSize();
+
+            /**
+             * How often the leader checks for pending messages besides the wake-up that each commit sends: the bound on
+             * how late a message whose wake-up was missed is delivered.
+             */
+            @WithDefault("1s")
+            Duration pollInterval();
+
+            /**
+             * How many pending messages of a channel the leader fetches at a time: the bound of what it holds in memory
+             * per channel.
+             */
+            @WithDefault("100")
+            int batchSize();
+
+            /**
+             * How long the leader waits before it calls a method again on a message it failed on; the delay doubles,
+             * with jitter, after each further failure, up to {@code retry-max-delay}. On an ordered channel the next
+             * messages wait meanwhile.
+             */
+            @WithDefault("1s")
+            Duration retryInitialDelay();
+
+            /**
+             * The longest delay between two calls on a message that keeps failing.
+             */
+            @WithDefault("1m")
+            Duration retryMaxDelay();
+
+            /**
+             * How many times a method is called on a message, the first call included, before the message becomes a
+             * dead letter. A payload that cannot be read as the method's parameter is a dead letter at once.
+             */
+            @WithDefault("10")
+            int maxAttempts();
+        }
 
         /**
          * Terms and fenced transactions.

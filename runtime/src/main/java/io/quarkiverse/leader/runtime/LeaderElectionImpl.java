@@ -3,7 +3,8 @@ package io.quarkiverse.leader.runtime;
 import static io.quarkiverse.leader.runtime.ElectionSettings.property;
 
 import java.time.Duration;
-import java.time.Instant;
+import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.concurrent.TimeUnit;
@@ -16,6 +17,7 @@ import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
+import io.quarkiverse.leader.DeadLetter;
 import io.quarkiverse.leader.Election;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeaderInfo;
@@ -46,11 +48,13 @@ public class LeaderElectionImpl implements LeaderElection {
     private final FencedTransactions fenced;
     private final LeaderDirectory directory;
     private final NotificationSender sender;
+    private final DurableMessages durable;
     private volatile ElectionSession election;
     private volatile HungLeaderEviction eviction;
     private Future<Void> left;
 
-    LeaderElectionImpl(String name, ElectionConfig config, String instanceId, long lock, ObjectMapper mapper) {
+    LeaderElectionImpl(String name, ElectionConfig config, String instanceId, long lock, ObjectMapper mapper,
+            Map<String, String> durableChannels) {
         this.name = name;
         this.config = config;
         this.instanceId = instanceId;
@@ -61,7 +65,9 @@ public class LeaderElectionImpl implements LeaderElection {
         this.pool = new DatasourcePool(config.datasource());
         this.fenced = new FencedTransactions(instanceId, lock, terms, config.lease(), pool, () -> election);
         this.directory = new LeaderDirectory(name, lock, terms, pool, config.heartbeat(), config.lease());
-        this.sender = new NotificationSender(mapper, pool, config.sendTimeout(), property(name, "send-timeout"));
+        this.sender = new NotificationSender(mapper, pool, config.sendTimeout(), property(name, "send-timeout"),
+                durableChannels);
+        this.durable = new DurableMessages(name, config, pool, mapper);
     }
 
     /**
@@ -70,24 +76,31 @@ public class LeaderElectionImpl implements LeaderElection {
      */
     void start(Config mpConfig, ElectionLoop loop, Vertx vertx, ObjectMapper mapper, NotificationMethods methods,
             Event<LeadershipChanged> events, LeaderMetrics metrics) {
+        if (!methods.durable().isEmpty()) {
+            durable.prepareStorage();
+        }
         if (!config.enabled()) {
             LOG.infof("Instance %s never leads: %s is disabled (%s=false)", instanceId, describe(),
                     property(name, "enabled"));
             return;
         }
         ElectionOptions options = new ElectionOptions(
-                ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, methods.channels(),
+                ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, durable.channels(methods),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
                 config.reconnectMaxDelay(), config.reconnectRejectedMaxDelay(), config.observerTimeout(), terms);
         // an event-loop context of its own, whatever thread starts the application (in dev mode, a worker): there is no
         // public API for one
         Context applicationContext = ((VertxInternal) vertx).createEventLoopContext();
-        Listener listener = new Listener(new LeadershipEvents(events.select(Election.Literal.of(name)),
-                applicationContext, config.observerTimeout()), metrics);
+        SessionListener listener = new SessionListener(name, instanceId, lock, new LeadershipEvents(
+                events.select(Election.Literal.of(name)), applicationContext, config.observerTimeout()), metrics,
+                config.shutdownTimeout());
         ElectionSession started = new ElectionSession(loop.vertx(vertx), options, listener);
         listener.election = started;
-        listener.dispatcher = new NotificationDispatcher(name, methods.all(), config.delivery(), mapper,
+        listener.dispatcher = new NotificationDispatcher(name, methods.plain(), config.delivery(), mapper,
                 started.context(), applicationContext, started::isLeader, metrics);
+        if (!methods.durable().isEmpty()) {
+            listener.durable = durable.delivery(methods, mapper, started, applicationContext, metrics, fenced);
+        }
         election = started;
         metrics.joined(name);
         if (config.evictHungLeader()) {
@@ -192,6 +205,36 @@ public class LeaderElectionImpl implements LeaderElection {
         notify(channel, payload).await().indefinitely(); // notify() itself fails after send-timeout
     }
 
+    @Override
+    public Uni<Long> send(String channel, Object payload) {
+        return durable.sender().send(channel, payload);
+    }
+
+    @Override
+    public long sendAndAwait(String channel, Object payload) {
+        return send(channel, payload).await().indefinitely(); // send() itself fails after send-timeout
+    }
+
+    @Override
+    public Uni<Long> send(SqlConnection connection, String channel, Object payload) {
+        return durable.sender().sendIn(connection, channel, payload);
+    }
+
+    @Override
+    public Uni<List<DeadLetter>> deadLetters(String channel) {
+        return durable.deadLetters().of(channel);
+    }
+
+    @Override
+    public Uni<Boolean> redeliver(long id) {
+        return durable.deadLetters().redeliver(id);
+    }
+
+    /** Each durable channel's backlog while this instance leads, for readiness; empty otherwise. */
+    public Map<String, Long> durableBacklog() {
+        return durable.backlog();
+    }
+
     /** Whether the election runs and has its session to PostgreSQL; {@code true} when it is disabled. */
     public boolean reachesPostgres() {
         ElectionSession current = election;
@@ -209,38 +252,5 @@ public class LeaderElectionImpl implements LeaderElection {
 
     String describe() {
         return ElectionSettings.describe(name);
-    }
-
-    /** Turns the election's reports into CDI events and dispatches notifications. */
-    private final class Listener implements ElectionListener {
-
-        final LeadershipEvents leadershipEvents;
-        final LeaderMetrics metrics;
-        ElectionSession election;
-        NotificationDispatcher dispatcher;
-
-        Listener(LeadershipEvents leadershipEvents, LeaderMetrics metrics) {
-            this.leadershipEvents = leadershipEvents;
-            this.metrics = metrics;
-        }
-
-        @Override
-        public Future<Void> leadershipChanged(boolean leader, long term, Instant at) {
-            if (!leader) {
-                dispatcher.endTerm();
-            }
-            metrics.leadershipChanged(name, leader, leader ? election.lastAcquireTime() : null);
-            return leadershipEvents.fire(new LeadershipChanged(name, leader, instanceId, lock, term, at));
-        }
-
-        @Override
-        public void notification(String channel, String payload) {
-            dispatcher.dispatch(channel, payload);
-        }
-
-        @Override
-        public Future<Void> drain() {
-            return dispatcher.drain(config.shutdownTimeout());
-        }
     }
 }

@@ -66,7 +66,7 @@ public class LeaderElections {
             ElectionConfig election = electionConfig(name);
             long lock = election.lock().orElseGet(() -> ElectionSettings.defaultLock(mpConfig, name));
             elections.put(name, new LeaderElectionImpl(name, election, election.instanceId().orElse(defaultInstanceId),
-                    lock, mapper));
+                    lock, mapper, methods.durableChannels()));
         }
     }
 

@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
 
 /**
@@ -42,5 +43,25 @@ public interface LeaderMetrics {
 
     /** A handler of {@code election} finished with a notification. */
     default void handled(String election, String channel, String method, long nanos, boolean failed) {
+    }
+
+    /** The backlog of a durable channel, as the leader last counted it; {@code NaN} on an instance that does not lead. */
+    default void durableBacklog(String election, String channel, DoubleSupplier backlog) {
+    }
+
+    /** A durable message was handed to its method {@code sinceSent} after it was stored. */
+    default void durableHandedOver(String election, String channel, String method, Duration sinceSent) {
+    }
+
+    /** {@code count} durable messages were handled and acknowledged. */
+    default void durableDelivered(String election, String channel, String method, int count) {
+    }
+
+    /** A durable method failed on a message, which is retried. */
+    default void retried(String election, String channel, String method) {
+    }
+
+    /** A durable message became a dead letter. */
+    default void deadLettered(String election, String channel, String method) {
     }
 }

@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.Arrays;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
@@ -30,6 +31,9 @@ final class MethodCall {
 
     /** What a call that was skipped, because leadership ended or it was abandoned before it could run, completes with. */
     static final Object SKIPPED = new Object();
+
+    /** A call that stays wanted until it runs: leadership alone decides. */
+    static final BooleanSupplier ALWAYS = () -> true;
 
     private final NotificationMethod method;
     private final Invoker<Object, Object> invoker;
@@ -73,6 +77,11 @@ final class MethodCall {
      * {@link InvalidPayloadException}.
      */
     CompletionStage<Object> run(String payload, BooleanSupplier wanted) {
+        return run(payload, wanted, null);
+    }
+
+    /** As {@link #run(String, BooleanSupplier)}, with {@code extra} (a durable method's fenced connection) last. */
+    CompletionStage<Object> run(String payload, BooleanSupplier wanted, Object extra) {
         Context duplicate = VertxContext.createNewDuplicatedContext(applicationContext);
         VertxContextSafetyToggle.setContextSafe(duplicate, true);
         CompletableFuture<Object> result = new CompletableFuture<>();
@@ -86,6 +95,10 @@ final class MethodCall {
             Object[] args;
             try {
                 args = arguments(payload);
+                if (extra != null) {
+                    args = Arrays.copyOf(args, args.length + 1);
+                    args[args.length - 1] = extra;
+                }
             } catch (Exception e) {
                 result.completeExceptionally(new InvalidPayloadException(e));
                 return;

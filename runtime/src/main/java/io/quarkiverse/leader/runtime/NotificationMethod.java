@@ -34,10 +34,15 @@ public final class NotificationMethod {
     public final String payloadType;
     public final ExecutionModel executionModel;
     public final RuntimeValue<Invoker<Object, Object>> invoker;
+    /** Messages stored in PostgreSQL and handed over at least once, not plain notifications. */
+    public final boolean durable;
+    /** The method takes the fenced transaction's connection as its second parameter: its effect happens once. */
+    public final boolean fencedConnection;
 
     @RecordableConstructor
     public NotificationMethod(String election, String channel, String description, boolean ordered, PayloadKind payloadKind,
-            String payloadType, ExecutionModel executionModel, RuntimeValue<Invoker<Object, Object>> invoker) {
+            String payloadType, ExecutionModel executionModel, RuntimeValue<Invoker<Object, Object>> invoker,
+            boolean durable, boolean fencedConnection) {
         this.election = election;
         this.channel = channel;
         this.description = description;
@@ -46,5 +51,7 @@ public final class NotificationMethod {
         this.payloadType = payloadType;
         this.executionModel = executionModel;
         this.invoker = invoker;
+        this.durable = durable;
+        this.fencedConnection = fencedConnection;
     }
 }

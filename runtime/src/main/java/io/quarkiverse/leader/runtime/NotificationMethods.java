@@ -1,6 +1,8 @@
 package io.quarkiverse.leader.runtime;
 
 import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
@@ -23,10 +25,27 @@ public final class NotificationMethods {
         return new NotificationMethods(methods.stream().filter(m -> m.election.equals(election)).toList());
     }
 
-    /** The distinct channels the leader LISTENs on, in a stable order. */
+    /** The distinct channels of plain notifications, which the leader LISTENs on, in a stable order. */
     public List<String> channels() {
         TreeSet<String> channels = new TreeSet<>();
-        methods.forEach(m -> channels.add(m.channel));
+        plain().forEach(m -> channels.add(m.channel));
         return List.copyOf(channels);
+    }
+
+    /** The methods of plain notifications, which the dispatcher routes. */
+    public List<NotificationMethod> plain() {
+        return methods.stream().filter(m -> !m.durable).toList();
+    }
+
+    /** The durable methods: one per channel and election, as the build made sure. */
+    public List<NotificationMethod> durable() {
+        return methods.stream().filter(m -> m.durable).toList();
+    }
+
+    /** Each durable channel with the method that declares it, for the error of notify() on one. */
+    public Map<String, String> durableChannels() {
+        Map<String, String> channels = new TreeMap<>();
+        durable().forEach(m -> channels.merge(m.channel, m.description, (a, b) -> a + " and " + b));
+        return channels;
     }
 }

@@ -1,14 +1,12 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.Map;
 
-import com.fasterxml.jackson.core.JsonProcessingException;
 import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.leader.SendTimeoutException;
 import io.smallrye.mutiny.Uni;
-import io.vertx.core.json.JsonArray;
-import io.vertx.core.json.JsonObject;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -21,9 +19,13 @@ final class NotificationSender {
     private final DatasourcePool pool;
     private final Duration timeout;
     private final String timeoutProperty;
+    private final Map<String, String> durableChannels;
 
-    NotificationSender(ObjectMapper mapper, DatasourcePool pool, Duration timeout, String timeoutProperty) {
+    /** @param durableChannels the application's durable channels, each with the method that declares it */
+    NotificationSender(ObjectMapper mapper, DatasourcePool pool, Duration timeout, String timeoutProperty,
+            Map<String, String> durableChannels) {
         this.mapper = mapper;
+        this.durableChannels = durableChannels;
         this.pool = pool;
         this.timeout = timeout;
         this.timeoutProperty = timeoutProperty;
@@ -33,7 +35,8 @@ final class NotificationSender {
         String text;
         try {
             Channels.validateChannel(channel);
-            text = encode(channel, payload);
+            refuseDurable(channel);
+            text = Payloads.encode(mapper, channel, payload);
             Channels.validatePayload(channel, text);
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().failure(e);
@@ -44,25 +47,13 @@ final class NotificationSender {
                         + " notification on channel '" + channel + "' within " + timeout + " (" + timeoutProperty + ")"));
     }
 
-    private String encode(String channel, Object payload) {
-        if (payload == null) {
-            throw new IllegalArgumentException("Notification payload for channel '" + channel
-                    + "' is null; send a String, a JSON value or an object Jackson can serialise");
-        }
-        if (payload instanceof String s) {
-            return s;
-        }
-        if (payload instanceof JsonObject json) {
-            return json.encode();
-        }
-        if (payload instanceof JsonArray json) {
-            return json.encode();
-        }
-        try {
-            return mapper.writeValueAsString(payload);
-        } catch (JsonProcessingException e) {
-            throw new IllegalArgumentException("Notification payload for channel '" + channel + "' of type "
-                    + payload.getClass().getName() + " cannot be serialised to JSON: " + e.getOriginalMessage(), e);
+    /** A notification on a durable channel would reach no method: the leader does not LISTEN on it. */
+    private void refuseDurable(String channel) {
+        String method = durableChannels.get(channel);
+        if (method != null) {
+            throw new IllegalArgumentException("Channel '" + channel + "' is durable (" + method + " is declared with"
+                    + " @OnLeaderNotification(durable = true)): send its messages with LeaderElection.send(\"" + channel
+                    + "\", payload), not notify()");
         }
     }
 }

@@ -48,6 +48,8 @@ public class LeaderHealthCheck implements AsyncHealthCheck {
             data.accept("lock", Long.toString(election.lock()));
             String role = election.role();
             data.accept("role", role);
+            election.durableBacklog().forEach((channel, count) -> data.accept("durable." + channel + ".backlog",
+                    Long.toString(count)));
             if (role.equals("disconnected")) {
                 response.down();
             } else if (!role.equals("disabled")) {

@@ -5,6 +5,7 @@ import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.function.DoubleSupplier;
 import java.util.function.IntSupplier;
 
 import jakarta.inject.Inject;
@@ -24,7 +25,10 @@ import io.quarkiverse.leader.runtime.LeaderMetrics;
  * (timer), {@code leader.notifications.received} (counter, tag {@code channel}) and {@code leader.notifications.handled}
  * (timer, tags {@code channel}, {@code method}, {@code outcome}), {@code leader.notifications.dropped} (counter, tags
  * {@code channel}, {@code method}, {@code reason}: notifications left unhandled) and {@code leader.notifications.queued}
- * (gauge, tags {@code channel}, {@code method}: notifications waiting in the method's mailbox).
+ * (gauge, tags {@code channel}, {@code method}: notifications waiting in the method's mailbox); for durable channels
+ * {@code leader.durable.backlog} (gauge, tag {@code channel}), {@code leader.durable.handover} (timer) and the counters
+ * {@code leader.durable.delivered}, {@code leader.durable.retried}, {@code leader.durable.dead-lettered} (tags
+ * {@code channel}, {@code method}).
  */
 @Singleton
 public class MicrometerLeaderMetrics implements LeaderMetrics {
@@ -34,6 +38,8 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
     private final Map<String, Map<String, Counter>> received = new ConcurrentHashMap<>();
     private final Map<String, Timer[]> handled = new ConcurrentHashMap<>();
     private final Map<String, Counter[]> dropped = new ConcurrentHashMap<>();
+    private final Map<String, Timer> handedOver = new ConcurrentHashMap<>();
+    private final Map<String, Counter> delivered = new ConcurrentHashMap<>();
 
     @Inject
     public MicrometerLeaderMetrics(MeterRegistry registry) {
@@ -122,5 +128,48 @@ public class MicrometerLeaderMetrics implements LeaderMetrics {
     private Timer handledTimer(String election, String channel, String method, String outcome) {
         return Timer.builder("leader.notifications.handled").description("@OnLeaderNotification calls and their duration")
                 .tags("election", election, "channel", channel, "method", method, "outcome", outcome).register(registry);
+    }
+
+    @Override
+    public void durableBacklog(String election, String channel, DoubleSupplier backlog) {
+        Gauge.builder("leader.durable.backlog", backlog, DoubleSupplier::getAsDouble).strongReference(true)
+                .description("Pending messages of a durable channel, as the leader last counted them; NaN elsewhere")
+                .tags("election", election, "channel", channel).register(registry);
+    }
+
+    @Override
+    public void durableHandedOver(String election, String channel, String method, Duration sinceSent) {
+        // per message: looked up without a builder
+        Timer timer = handedOver.get(method);
+        if (timer == null) {
+            timer = handedOver.computeIfAbsent(method, m -> Timer.builder("leader.durable.handover")
+                    .description("From a durable message's insert (database clock) to its hand-over to the method")
+                    .tags("election", election, "channel", channel, "method", m).register(registry));
+        }
+        timer.record(sinceSent.isNegative() ? Duration.ZERO : sinceSent);
+    }
+
+    @Override
+    public void durableDelivered(String election, String channel, String method, int count) {
+        Counter counter = delivered.get(method);
+        if (counter == null) {
+            counter = delivered.computeIfAbsent(method, m -> Counter.builder("leader.durable.delivered")
+                    .description("Durable messages handled and acknowledged")
+                    .tags("election", election, "channel", channel, "method", m).register(registry));
+        }
+        counter.increment(count);
+    }
+
+    @Override
+    public void retried(String election, String channel, String method) {
+        // a failure's path: built when needed
+        Counter.builder("leader.durable.retried").description("Failed calls of a durable method, retried")
+                .tags("election", election, "channel", channel, "method", method).register(registry).increment();
+    }
+
+    @Override
+    public void deadLettered(String election, String channel, String method) {
+        Counter.builder("leader.durable.dead-lettered").description("Durable messages that became dead letters")
+                .tags("election", election, "channel", channel, "method", method).register(registry).increment();
     }
 }

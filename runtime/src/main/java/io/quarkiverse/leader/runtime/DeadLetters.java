@@ -1,0 +1,53 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+
+import io.quarkiverse.leader.DeadLetter;
+import io.quarkiverse.leader.LeaderElection;
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Reads the dead letters of a durable channel and puts one back into the flow; from any instance.
+ */
+final class DeadLetters {
+
+    private final MessageStore store;
+    private final DatasourcePool pool;
+    private final Duration timeout;
+
+    DeadLetters(MessageStore store, DatasourcePool pool, Duration timeout) {
+        this.store = store;
+        this.pool = pool;
+        this.timeout = timeout;
+    }
+
+    Uni<List<DeadLetter>> of(String channel) {
+        try {
+            Channels.validateChannel(channel);
+        } catch (IllegalArgumentException e) {
+            return Uni.createFrom().failure(e);
+        }
+        return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().deadLettersSql())
+                .execute(Tuple.of(channel, LeaderElection.MAX_DEAD_LETTERS)))
+                .map(rows -> {
+                    List<DeadLetter> letters = new ArrayList<>(rows.size());
+                    for (Row row : rows) {
+                        letters.add(new DeadLetter(row.getLong("id"), row.getString("channel"), row.getString("payload"),
+                                row.getInteger("attempts"), row.getString("last_error")));
+                    }
+                    return List.copyOf(letters);
+                })
+                .ifNoItem().after(timeout).fail();
+    }
+
+    /** In one statement with the leader's wake-up, which PostgreSQL delivers as it commits. */
+    Uni<Boolean> redeliver(long id) {
+        return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().redeliverSql()).execute(Tuple.of(id)))
+                .map(rows -> rows.size() > 0)
+                .ifNoItem().after(timeout).fail();
+    }
+}

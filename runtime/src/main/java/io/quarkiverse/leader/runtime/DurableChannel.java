@@ -1,0 +1,219 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.Executor;
+import java.util.function.BooleanSupplier;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Hands the messages of one durable channel to its method on the leader: fetches the pending messages in id order, a
+ * batch at a time, hands each to its method (one at a time when it is ordered; a failing one is retried before the
+ * channel goes on), deletes the handled ones, and fetches again while there is more. Confined to the election's context; each leadership is one {@link Run}, dropped at
+ * step-down, so that a late answer of an old run acts on nothing.
+ */
+final class DurableChannel {
+
+    private static final Logger LOG = Logger.getLogger(DurableChannel.class);
+
+    /** Counting stops here: the cost of a count is bounded, whatever the backlog. */
+    static final int COUNT_LIMIT = 100_000;
+
+    private final NotificationMethod method;
+    private final MessageAttempts attempts;
+    private final LeaderMetrics metrics;
+    private final MessageStore store;
+    private final DatasourcePool pool;
+    private final Executor onContext;
+    private final BooleanSupplier leading;
+    private final int batchSize;
+    private final Duration queryTimeout;
+    private Run run;
+    private volatile double backlog = Double.NaN; // as last counted while leading
+    private boolean counting;
+    private boolean acking;
+
+    DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
+            BooleanSupplier leading, int batchSize, Duration queryTimeout, MessageAttempts.Policy policy,
+            LeaderMetrics metrics, FencedTransactions fenced) {
+        this.method = method;
+        this.metrics = metrics;
+        this.store = store;
+        this.pool = pool;
+        this.onContext = task -> context.runOnContext(v -> task.run());
+        this.leading = leading;
+        this.batchSize = batchSize;
+        this.queryTimeout = queryTimeout;
+        metrics.durableBacklog(method.election, method.channel, () -> backlog);
+        this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics,
+                method.fencedConnection ? fenced : null);
+    }
+
+    String channel() {
+        return method.channel;
+    }
+
+    /** Leadership begins: the backlog is drained at once. */
+    void start() {
+        run = new Run();
+        run.wake();
+    }
+
+    /** Leadership ends: no new call starts; a call under way finishes unacknowledged or acknowledged, either is fine. */
+    void stop() {
+        run = null;
+        backlog = Double.NaN;
+    }
+
+    /** The pending messages as last counted while leading, NaN otherwise; the count stops at {@value #COUNT_LIMIT}. */
+    double backlog() {
+        return backlog;
+    }
+
+    /** Counts the pending messages, on the leader, one count at a time. */
+    void countBacklog() {
+        Run counted = run;
+        if (counted == null || counting) {
+            return;
+        }
+        counting = true;
+        pool.mutiny().preparedQuery(store.table().backlogSql()).execute(Tuple.of(method.channel, COUNT_LIMIT))
+                .ifNoItem().after(queryTimeout).fail().emitOn(onContext)
+                .subscribe().with(rows -> {
+                    counting = false;
+                    if (run == counted) {
+                        backlog = rows.iterator().next().getLong(0);
+                    }
+                }, failure -> counting = false);
+    }
+
+    /** Whether no call and no acknowledgement is under way: what a leaving leader waits for. */
+    boolean idle() {
+        return !attempts.calling() && !acking;
+    }
+
+    /** A message may have committed: fetch, now or once the batch under way is done. */
+    void wake() {
+        if (run != null) {
+            run.wake();
+        }
+    }
+
+    /** One leadership's delivery; at most one batch in flight. */
+    private final class Run {
+
+        private boolean busy;
+        private boolean again;
+
+        void wake() {
+            again = true;
+            if (!busy) {
+                fetch();
+            }
+        }
+
+        private boolean current() {
+            return run == this && leading.getAsBoolean();
+        }
+
+        private void fetch() {
+            if (!current()) {
+                return;
+            }
+            busy = true;
+            again = false;
+            bounded(store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().fetchSql())
+                    .execute(Tuple.of(method.channel, batchSize))))
+                    .subscribe().with(rows -> {
+                        List<DurableMessage> batch = new ArrayList<>(rows.size());
+                        for (Row row : rows) {
+                            batch.add(DurableMessage.of(row));
+                        }
+                        deliver(batch);
+                    }, failure -> {
+                        LOG.warnf("Could not fetch the durable messages of channel '%s' (%s); trying again at the next"
+                                + " wake-up or poll", method.channel, SessionSetup.describe(failure));
+                        busy = false;
+                    });
+        }
+
+        private void deliver(List<DurableMessage> batch) {
+            List<Long> handled = new ArrayList<>(batch.size());
+            Uni<Boolean> calls = method.ordered ? inOrder(batch, 0, handled) : together(batch, handled);
+            calls.chain(complete -> ack(handled).replaceWith(complete))
+                    .onTermination().invoke(() -> acking = false)
+                    .subscribe().with(complete -> {
+                        metrics.durableDelivered(method.election, method.channel, method.description, handled.size());
+                        busy = false;
+                        // a full batch may have more behind it; one cut short (a step-down, storage failing) waits for a wake-up or poll
+                        if (complete && (again || batch.size() == batchSize)) {
+                            fetch();
+                        }
+                    }, failure -> {
+                        LOG.warnf("Could not acknowledge %d durable message(s) of channel '%s' (%s); they are handed"
+                                + " over again", handled.size(), method.channel, SessionSetup.describe(failure));
+                        busy = false;
+                    });
+        }
+
+        /** One call at a time, in id order; the first one that does not succeed holds the rest back. */
+        private Uni<Boolean> inOrder(List<DurableMessage> batch, int next, List<Long> handled) {
+            if (next == batch.size()) {
+                return Uni.createFrom().item(true);
+            }
+            return handle(batch.get(next), handled)
+                    .chain(ok -> ok ? inOrder(batch, next + 1, handled) : Uni.createFrom().item(false));
+        }
+
+        /** Every call of the batch at once, for a method that is not ordered. */
+        private Uni<Boolean> together(List<DurableMessage> batch, List<Long> handled) {
+            if (batch.isEmpty()) {
+                return Uni.createFrom().item(true);
+            }
+            List<Uni<Boolean>> calls = new ArrayList<>(batch.size());
+            batch.forEach(message -> calls.add(handle(message, handled)));
+            return Uni.join().all(calls).andCollectFailures().map(oks -> !oks.contains(false));
+        }
+
+        /** Hands the message over until it is handled or a dead letter: true, or false when it stays pending. */
+        private Uni<Boolean> handle(DurableMessage message, List<Long> handled) {
+            if (!current()) {
+                return Uni.createFrom().item(false);
+            }
+            // from its insert, by the database's clock, to the moment it is handed to its method
+            metrics.durableHandedOver(method.election, method.channel, method.description,
+                    Duration.between(message.sentAt().toInstant(), Instant.now()));
+            return attempts.deliver(message, this::current).map(outcome -> switch (outcome) {
+                case HANDLED -> {
+                    handled.add(message.id());
+                    yield true;
+                }
+                case ACKNOWLEDGED -> true; // with the method's own transaction
+                case DEAD_LETTER -> true; // out of the flow: the channel goes on
+                case PENDING -> false;
+            });
+        }
+
+        private Uni<Void> ack(List<Long> ids) {
+            if (ids.isEmpty()) {
+                return Uni.createFrom().voidItem();
+            }
+            acking = true;
+            return bounded(pool.mutiny().preparedQuery(store.table().ackSql())
+                    .execute(Tuple.of(ids.toArray(new Long[0])))).replaceWithVoid();
+        }
+
+        /** A query bounded in time, answered on the election's context. */
+        private <T> Uni<T> bounded(Uni<T> query) {
+            return query.ifNoItem().after(queryTimeout).fail().emitOn(onContext);
+        }
+    }
+}

@@ -1,0 +1,119 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+
+import org.jboss.logging.Logger;
+
+import io.vertx.core.Context;
+import io.vertx.core.Future;
+import io.vertx.core.Promise;
+
+/**
+ * The durable channels of one election on the leader: started when leadership begins (draining the backlog), woken by
+ * the send function's notification at each commit and by a periodic check should a wake-up be missed, stopped at
+ * step-down. Called on the election's context.
+ */
+final class DurableDelivery {
+
+    private static final Logger LOG = Logger.getLogger(DurableDelivery.class);
+    private static final long DRAIN_CHECK_MILLIS = 5;
+
+    private final Map<String, DurableChannel> byChannel = new TreeMap<>();
+    private final String wakeupChannel;
+    private final Context context;
+    private final Duration pollInterval;
+    private long pollTimer = -1;
+
+    DurableDelivery(List<DurableChannel> channels, String wakeupChannel, Context context, Duration pollInterval) {
+        channels.forEach(c -> byChannel.put(c.channel(), c));
+        this.wakeupChannel = wakeupChannel;
+        this.context = context;
+        this.pollInterval = pollInterval;
+    }
+
+    boolean isWakeup(String channel) {
+        return wakeupChannel.equals(channel);
+    }
+
+    /** A message on {@code channel} committed; channels of other elections sharing the table are not ours. */
+    void wake(String channel) {
+        DurableChannel durable = byChannel.get(channel);
+        if (durable != null) {
+            durable.wake();
+        }
+    }
+
+    void start() {
+        stop();
+        for (DurableChannel channel : byChannel.values()) {
+            channel.start();
+            channel.countBacklog();
+        }
+        // set on the election's context, so the timer fires there
+        pollTimer = context.owner().setPeriodic(Math.max(1, pollInterval.toMillis()), id -> {
+            for (DurableChannel channel : byChannel.values()) {
+                channel.wake();
+                channel.countBacklog();
+            }
+        });
+    }
+
+    /** Each channel's backlog as last counted while leading; empty on an instance that does not lead. */
+    Map<String, Long> backlog() {
+        Map<String, Long> backlog = new TreeMap<>();
+        byChannel.forEach((name, channel) -> {
+            double count = channel.backlog();
+            if (!Double.isNaN(count)) {
+                backlog.put(name, (long) count);
+            }
+        });
+        return backlog;
+    }
+
+    /**
+     * Completes once no call and no acknowledgement is under way, or after {@code timeout}: a leader that leaves lets
+     * them finish before it unlocks, so that its successor does not hand the same messages over meanwhile. Calls end on
+     * other threads, so it looks every few milliseconds.
+     */
+    Future<Void> drain(Duration timeout) {
+        if (idle()) {
+            return Future.succeededFuture();
+        }
+        Promise<Void> drained = Promise.promise();
+        long deadline = System.nanoTime() + timeout.toNanos();
+        context.owner().setPeriodic(DRAIN_CHECK_MILLIS, id -> {
+            boolean idle = idle();
+            if (idle || System.nanoTime() - deadline > 0) {
+                context.owner().cancelTimer(id);
+                if (!idle) {
+                    LOG.warnf("Durable methods still running after %s; releasing the lock anyway: their messages are"
+                            + " handed over again by the next leader", timeout);
+                }
+                drained.tryComplete();
+            }
+        });
+        return drained.future();
+    }
+
+    private boolean idle() {
+        for (DurableChannel channel : byChannel.values()) {
+            if (!channel.idle()) {
+                return false;
+            }
+        }
+        return true;
+    }
+
+    void stop() {
+        if (pollTimer >= 0) {
+            context.owner().cancelTimer(pollTimer);
+            pollTimer = -1;
+        }
+        for (DurableChannel channel : byChannel.values()) {
+            channel.stop();
+        }
+    }
+}

@@ -1,0 +1,21 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.OffsetDateTime;
+
+import io.vertx.mutiny.sqlclient.Row;
+
+/**
+ * A pending message as the leader fetched it.
+ *
+ * @param id its id, from the table's sequence
+ * @param payload its payload, as sent
+ * @param attempts how many times its method has failed on it so far
+ * @param sentAt when it was stored, by the database's clock
+ */
+record DurableMessage(long id, String payload, int attempts, OffsetDateTime sentAt) {
+
+    static DurableMessage of(Row row) {
+        return new DurableMessage(row.getLong("id"), row.getString("payload"), row.getInteger("attempts"),
+                row.getOffsetDateTime("sent_at"));
+    }
+}

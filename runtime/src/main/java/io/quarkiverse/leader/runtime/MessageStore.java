@@ -1,0 +1,74 @@
+package io.quarkiverse.leader.runtime;
+
+import java.time.Duration;
+
+import org.jboss.logging.Logger;
+
+import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Tuple;
+
+/**
+ * Makes sure the message table and the send function exist before the first message is stored or fetched: checked
+ * once per instance, created when missing (unless switched off).
+ */
+final class MessageStore {
+
+    private static final Logger LOG = Logger.getLogger(MessageStore.class);
+
+    private final MessageTable table;
+    private final DatasourcePool pool;
+    private final Duration timeout;
+    private volatile boolean ready;
+
+    MessageStore(MessageTable table, DatasourcePool pool, Duration timeout) {
+        this.table = table;
+        this.pool = pool;
+        this.timeout = timeout;
+    }
+
+    MessageTable table() {
+        return table;
+    }
+
+    /**
+     * Completes once the table and the function exist. Instances that start together may create them at the same
+     * moment, and one of their scripts then fails (a duplicate, or "tuple concurrently updated"): each attempt checks
+     * again first, so a retry finds the other's objects.
+     */
+    Uni<Void> ready() {
+        if (ready) {
+            return Uni.createFrom().voidItem();
+        }
+        return Uni.createFrom().deferred(this::checkOrCreate)
+                .onFailure(e -> !(e instanceof MissingStorageException)).retry()
+                .withBackOff(Duration.ofMillis(20), Duration.ofMillis(200)).atMost(4)
+                .ifNoItem().after(timeout).fail()
+                .invoke(() -> ready = true);
+    }
+
+    private Uni<Void> checkOrCreate() {
+        return pool.mutiny().preparedQuery(table.existsSql())
+                .execute(Tuple.of(table.qualifiedName(), table.functionSignature()))
+                .chain(rows -> {
+                    if (rows.iterator().next().getBoolean(0)) {
+                        return Uni.createFrom().voidItem();
+                    }
+                    if (!table.createTable()) {
+                        return Uni.createFrom().failure(new MissingStorageException("The durable message table "
+                                + table.qualifiedName() + " or the function " + table.functionSignature()
+                                + " does not exist and " + table.createTableProperty() + " is false; create them with:\n"
+                                + table.ddl()));
+                    }
+                    LOG.infof("Creating the durable message table %s and the function %s", table.qualifiedName(),
+                            table.functionSignature());
+                    return pool.mutiny().query(table.ddl()).execute().replaceWithVoid();
+                });
+    }
+
+    /** The storage is missing and may not be created: the message names what to run. */
+    static final class MissingStorageException extends IllegalStateException {
+        MissingStorageException(String message) {
+            super(message);
+        }
+    }
+}
