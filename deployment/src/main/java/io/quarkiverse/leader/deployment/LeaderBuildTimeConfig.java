@@ -189,6 +189,11 @@ public interface LeaderBuildTimeConfig {
              * {@code durable.max-attempts}, read at run time.
              */
             Optional<String> maxAttempts();
+
+            /**
+             * {@code durable.call-timeout}, read at run time.
+             */
+            Optional<String> callTimeout();
         }
 
         /**

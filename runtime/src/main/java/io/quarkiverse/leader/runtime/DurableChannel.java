@@ -36,7 +36,7 @@ final class DurableChannel {
     private final BooleanSupplier leading;
     private final int batchSize;
     private final Duration queryTimeout;
-    private Run run;
+    private volatile Run run; // also read where a retry's backoff resumes, on a worker thread
     private volatile double backlog = Double.NaN; // as last counted while leading
     private boolean counting;
     private boolean acking;
@@ -151,7 +151,6 @@ final class DurableChannel {
             calls.chain(complete -> ack(handled).replaceWith(complete))
                     .onTermination().invoke(() -> acking = false)
                     .subscribe().with(complete -> {
-                        metrics.durableDelivered(method.election, method.channel, method.description, handled.size());
                         busy = false;
                         // a full batch may have more behind it; one cut short (a step-down, storage failing) waits for a wake-up or poll
                         if (complete && (again || batch.size() == batchSize)) {
@@ -191,15 +190,32 @@ final class DurableChannel {
             // from its insert, by the database's clock, to the moment it is handed to its method
             metrics.durableHandedOver(method.election, method.channel, method.description,
                     Duration.between(message.sentAt().toInstant(), Instant.now()));
-            return attempts.deliver(message, this::current).map(outcome -> switch (outcome) {
+            return attempts.deliver(message, this::current, () -> ackHandled(handled)).map(outcome -> switch (outcome) {
                 case HANDLED -> {
                     handled.add(message.id());
                     yield true;
                 }
-                case ACKNOWLEDGED -> true; // with the method's own transaction
+                case ACKNOWLEDGED -> { // with the method's own transaction
+                    metrics.durableDelivered(method.election, method.channel, method.description, 1);
+                    yield true;
+                }
                 case DEAD_LETTER -> true; // out of the flow: the channel goes on
                 case PENDING -> false;
             });
+        }
+
+        /**
+         * Acknowledges what the batch has handled so far, before a failed message's backoff: a departure or a crash
+         * during the retries must not hand those messages over again.
+         */
+        private Uni<Void> ackHandled(List<Long> handled) {
+            List<Long> done = new ArrayList<>(handled);
+            handled.removeAll(done);
+            return ack(done).onTermination().invoke(() -> acking = false)
+                    .onFailure().recoverWithUni(failure -> {
+                        handled.addAll(done); // with the batch's own acknowledgement, then
+                        return Uni.createFrom().voidItem();
+                    });
         }
 
         private Uni<Void> ack(List<Long> ids) {
@@ -208,7 +224,10 @@ final class DurableChannel {
             }
             acking = true;
             return bounded(pool.mutiny().preparedQuery(store.table().ackSql())
-                    .execute(Tuple.of(ids.toArray(new Long[0])))).replaceWithVoid();
+                    .execute(Tuple.of(ids.toArray(new Long[0]))))
+                    .invoke(() -> metrics.durableDelivered(method.election, method.channel, method.description,
+                            ids.size()))
+                    .replaceWithVoid();
         }
 
         /** A query bounded in time, answered on the election's context. */

@@ -34,7 +34,8 @@ final class DurableMessages {
         this.pool = pool;
         ElectionConfig.Durable durable = config.durable();
         this.store = new MessageStore(new MessageTable(durable.schema(), durable.table(), durable.function(),
-                durable.wakeupChannel(), durable.createTable(), property(election, "durable.create-table")), pool,
+                durable.wakeupChannel(), durable.createTable(), property(election, "durable.create-table"),
+                property(election, "durable.function")), pool,
                 config.sendTimeout());
         this.sender = new DurableSender(mapper, pool, store, durable.maxPayloadSize().asLongValue(),
                 property(election, "durable.max-payload-size"), config.sendTimeout(), property(election, "send-timeout"));
@@ -78,7 +79,7 @@ final class DurableMessages {
         List<DurableChannel> channels = new ArrayList<>();
         ElectionConfig.Durable durable = config.durable();
         MessageAttempts.Policy policy = new MessageAttempts.Policy(durable.retryInitialDelay(), durable.retryMaxDelay(),
-                durable.maxAttempts());
+                durable.maxAttempts(), durable.callTimeout());
         for (NotificationMethod method : methods.durable()) {
             channels.add(new DurableChannel(method, new MethodCall(method, mapper, applicationContext, session::isLeader),
                     store, pool, session.context(), session::isLeader, config.durable().batchSize(),

@@ -109,6 +109,7 @@ final class ElectionSettings {
                     + ") must not be shorter than " + property(name, "durable.retry-initial-delay") + " ("
                     + durable.retryInitialDelay() + ")");
         }
+        requirePositive(property(name, "durable.call-timeout"), durable.callTimeout());
         if (durable.maxAttempts() < 1) {
             throw new ConfigurationException(property(name, "durable.max-attempts") + " must be at least 1, got "
                     + durable.maxAttempts());

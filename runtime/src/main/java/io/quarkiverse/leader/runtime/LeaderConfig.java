@@ -246,6 +246,14 @@ public interface LeaderConfig {
              */
             @WithDefault("10")
             int maxAttempts();
+
+            /**
+             * How long a call of a durable method may take (until its {@code Uni} or {@code CompletionStage} completes,
+             * or it returns): one that takes longer counts as a failed attempt, so that a call that never completes
+             * cannot hold its channel for as long as the instance leads. The call is not interrupted.
+             */
+            @WithDefault("1m")
+            Duration callTimeout();
         }
 
         /**

@@ -65,8 +65,9 @@ public class LeaderElections {
         for (String name : names.names()) {
             ElectionConfig election = electionConfig(name);
             long lock = election.lock().orElseGet(() -> ElectionSettings.defaultLock(mpConfig, name));
+            // its own durable channels only: a plain channel of another election may have the same name
             elections.put(name, new LeaderElectionImpl(name, election, election.instanceId().orElse(defaultInstanceId),
-                    lock, mapper, methods.durableChannels()));
+                    lock, mapper, methods.forElection(name).durableChannels()));
         }
     }
 

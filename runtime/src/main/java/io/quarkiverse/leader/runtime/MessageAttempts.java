@@ -3,7 +3,9 @@ package io.quarkiverse.leader.runtime;
 import java.time.Duration;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
@@ -34,7 +36,7 @@ final class MessageAttempts {
     }
 
     /** The settings a failing message is retried with. */
-    record Policy(Duration initialDelay, Duration maxDelay, int maxAttempts) {
+    record Policy(Duration initialDelay, Duration maxDelay, int maxAttempts, Duration callTimeout) {
     }
 
     private final NotificationMethod method;
@@ -62,8 +64,11 @@ final class MessageAttempts {
         this.metrics = metrics;
     }
 
-    /** Calls the method on {@code message}, again after each failure, while {@code current} holds. */
-    Uni<Outcome> deliver(DurableMessage message, BooleanSupplier current) {
+    /**
+     * Calls the method on {@code message}, again after each failure, while {@code current} holds; {@code beforeRetry}
+     * runs once a failure is recorded, before the backoff (the channel acknowledges what it has handled so far).
+     */
+    Uni<Outcome> deliver(DurableMessage message, BooleanSupplier current, Supplier<Uni<Void>> beforeRetry) {
         int[] attempts = { message.attempts() }; // as stored: a new leader goes on counting where the old one stopped
         return Uni.createFrom().deferred(() -> {
             calling.incrementAndGet();
@@ -78,6 +83,7 @@ final class MessageAttempts {
                     boolean dead = invalid || attempts[0] >= policy.maxAttempts();
                     log(message, failure, attempts[0], invalid, dead);
                     return record(message, failure, dead)
+                            .call(() -> dead ? Uni.createFrom().voidItem() : beforeRetry.get())
                             .chain(() -> Uni.createFrom().failure(dead ? new DeadLettered(failure) : failure));
                 })
                 .onFailure(e -> !(e instanceof DeadLettered) && !(e instanceof RecordFailed) && !notTheMethods(e)
@@ -101,15 +107,23 @@ final class MessageAttempts {
             return Uni.createFrom().item(MethodCall.SKIPPED);
         }
         if (fenced == null) {
-            return Uni.createFrom().completionStage(() -> call.run(message.payload(), MethodCall.ALWAYS));
+            return bounded(Uni.createFrom().completionStage(() -> call.run(message.payload(), MethodCall.ALWAYS)));
         }
-        return fenced.run(conn -> Uni.createFrom().completionStage(() -> call.run(message.payload(), MethodCall.ALWAYS, conn))
+        return fenced.run(conn -> bounded(Uni.createFrom()
+                .completionStage(() -> call.run(message.payload(), MethodCall.ALWAYS, conn)))
                 .chain(outcome -> outcome == MethodCall.SKIPPED
                         ? Uni.createFrom().failure(new FencedException("leadership ended before the method could run"))
                         : conn.preparedQuery(store.table().ackOneSql()).execute(Tuple.of(message.id()))
                                 // gone meanwhile: roll back, or its effect would happen twice
                                 .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(COMMITTED)
                                         : Uni.createFrom().failure(new AlreadyGone()))));
+    }
+
+    /** The call, failed as a failed attempt once it has taken {@code call-timeout}. */
+    private Uni<Object> bounded(Uni<Object> call) {
+        return call.ifNoItem().after(policy.callTimeout())
+                .failWith(() -> new TimeoutException(method.description + " did not complete within call-timeout "
+                        + policy.callTimeout()));
     }
 
     /** Failures that say nothing about the method: its term ended, or the message was handled already. */

@@ -5,6 +5,7 @@ import java.time.Duration;
 import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
+import io.vertx.pgclient.PgException;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -14,6 +15,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
 final class MessageStore {
 
     private static final Logger LOG = Logger.getLogger(MessageStore.class);
+
+    private static final String DUPLICATE_FUNCTION = "42723";
 
     private final MessageTable table;
     private final DatasourcePool pool;
@@ -61,8 +64,19 @@ final class MessageStore {
                     }
                     LOG.infof("Creating the durable message table %s and the function %s", table.qualifiedName(),
                             table.functionSignature());
-                    return pool.mutiny().query(table.ddl()).execute().replaceWithVoid();
+                    return pool.mutiny().query(table.ddl()).execute().replaceWithVoid()
+                            .onFailure(MessageStore::functionTaken).transform(e -> new MissingStorageException("The"
+                                    + " function " + table.functionSignature() + " exists, but the table "
+                                    + table.qualifiedName() + " does not: the function stores into another table (an"
+                                    + " application with other durable settings made it); give this one its own"
+                                    + " function name with " + table.functionProperty() + ", or create the table with:\n"
+                                    + table.ddl()));
                 });
+    }
+
+    /** The script failed on CREATE FUNCTION: a function of that name exists, made for another table. */
+    private static boolean functionTaken(Throwable failure) {
+        return failure instanceof PgException e && DUPLICATE_FUNCTION.equals(e.getSqlState());
     }
 
     /** The storage is missing and may not be created: the message names what to run. */

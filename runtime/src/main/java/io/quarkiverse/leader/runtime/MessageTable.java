@@ -12,9 +12,10 @@ import java.util.Optional;
  * @param wakeupChannel the channel the function notifies on, delivered by PostgreSQL at commit
  * @param createTable whether missing objects are created
  * @param createTableProperty the setting that switches creation off, named in the error when something is missing
+ * @param functionProperty the setting that names the function, named in the error when another table's has its name
  */
 public record MessageTable(Optional<String> schema, String table, String function, String wakeupChannel,
-        boolean createTable, String createTableProperty) {
+        boolean createTable, String createTableProperty, String functionProperty) {
 
     public static final String DEFAULT_TABLE = "quarkus_leader_message";
     public static final String DEFAULT_FUNCTION = "quarkus_leader_send";
@@ -42,7 +43,8 @@ public record MessageTable(Optional<String> schema, String table, String functio
                 + " (channel, id) WHERE dead_at IS NULL;\n"
                 + "CREATE INDEX IF NOT EXISTS " + Channels.quote(table + "_dead") + " ON " + t
                 + " (channel, id) WHERE dead_at IS NOT NULL;\n"
-                + "CREATE OR REPLACE FUNCTION " + qualifiedFunction() + "(channel text, payload text) RETURNS bigint"
+                // not OR REPLACE: a function of this name that stores into another table is not taken over
+                + "CREATE FUNCTION " + qualifiedFunction() + "(channel text, payload text) RETURNS bigint"
                 + " LANGUAGE plpgsql AS $quarkus_leader$\n"
                 + "DECLARE message_id bigint;\n"
                 + "BEGIN\n"
@@ -100,7 +102,8 @@ public record MessageTable(Optional<String> schema, String table, String functio
      */
     String failedAttemptSql() {
         return "UPDATE " + qualifiedName() + " SET attempts = attempts + 1, last_error = $2,"
-                + " dead_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1";
+                // a dead letter stays one: a deposed leader's late record must not put it back into the flow
+                + " dead_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1 AND dead_at IS NULL";
     }
 
     /** The dead letters of channel $1, the lowest ids first, at most $2. */
