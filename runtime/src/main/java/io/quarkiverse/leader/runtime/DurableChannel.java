@@ -9,6 +9,7 @@ import java.util.function.BooleanSupplier;
 
 import org.jboss.logging.Logger;
 
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.mutiny.sqlclient.Row;
@@ -35,14 +36,16 @@ final class DurableChannel {
     private final Executor onContext;
     private final BooleanSupplier leading;
     private final int batchSize;
+    private final int concurrency; // calls at once of a method that is not ordered
     private final Duration queryTimeout;
     private volatile Run run; // also read where a retry's backoff resumes, on a worker thread
     private volatile double backlog = Double.NaN; // as last counted while leading
     private boolean counting;
     private boolean acking;
+    private boolean fetchFailing;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
-            BooleanSupplier leading, int batchSize, Duration queryTimeout, MessageAttempts.Policy policy,
+            BooleanSupplier leading, int batchSize, int concurrency, Duration queryTimeout, MessageAttempts.Policy policy,
             LeaderMetrics metrics, FencedTransactions fenced) {
         this.method = method;
         this.metrics = metrics;
@@ -51,6 +54,7 @@ final class DurableChannel {
         this.onContext = task -> context.runOnContext(v -> task.run());
         this.leading = leading;
         this.batchSize = batchSize;
+        this.concurrency = concurrency;
         this.queryTimeout = queryTimeout;
         metrics.durableBacklog(method.election, method.channel, () -> backlog);
         this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics,
@@ -133,14 +137,21 @@ final class DurableChannel {
             bounded(store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().fetchSql())
                     .execute(Tuple.of(method.channel, batchSize))))
                     .subscribe().with(rows -> {
+                        fetchFailing = false;
                         List<DurableMessage> batch = new ArrayList<>(rows.size());
                         for (Row row : rows) {
                             batch.add(DurableMessage.of(row));
                         }
                         deliver(batch);
                     }, failure -> {
-                        LOG.warnf("Could not fetch the durable messages of channel '%s' (%s); trying again at the next"
-                                + " wake-up or poll", method.channel, SessionSetup.describe(failure));
+                        if (fetchFailing) { // said once until a fetch succeeds again, not every poll-interval
+                            LOG.debugf("Still cannot fetch the durable messages of channel '%s' (%s)", method.channel,
+                                    SessionSetup.describe(failure));
+                        } else {
+                            LOG.warnf("Could not fetch the durable messages of channel '%s' (%s); trying again at each"
+                                    + " wake-up and poll", method.channel, SessionSetup.describe(failure));
+                        }
+                        fetchFailing = true;
                         busy = false;
                     });
         }
@@ -172,14 +183,10 @@ final class DurableChannel {
                     .chain(ok -> ok ? inOrder(batch, next + 1, handled) : Uni.createFrom().item(false));
         }
 
-        /** Every call of the batch at once, for a method that is not ordered. */
+        /** The calls of the batch side by side, at most {@code max-concurrency} at once, for a method that is not ordered. */
         private Uni<Boolean> together(List<DurableMessage> batch, List<Long> handled) {
-            if (batch.isEmpty()) {
-                return Uni.createFrom().item(true);
-            }
-            List<Uni<Boolean>> calls = new ArrayList<>(batch.size());
-            batch.forEach(message -> calls.add(handle(message, handled)));
-            return Uni.join().all(calls).andCollectFailures().map(oks -> !oks.contains(false));
+            return Multi.createFrom().iterable(batch).onItem().transformToUni(message -> handle(message, handled))
+                    .merge(concurrency).collect().asList().map(oks -> !oks.contains(false));
         }
 
         /** Hands the message over until it is handled or a dead letter: true, or false when it stays pending. */

@@ -83,7 +83,8 @@ final class DurableMessages {
         for (NotificationMethod method : methods.durable()) {
             channels.add(new DurableChannel(method, new MethodCall(method, mapper, applicationContext, session::isLeader),
                     store, pool, session.context(), session::isLeader, config.durable().batchSize(),
-                    config.sendTimeout(), policy, metrics, fenced));
+                    DeliverySettings.of(config.delivery(), method.channel).maxConcurrency(), config.sendTimeout(), policy,
+                    metrics, fenced));
         }
         delivery = new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),
                 config.durable().pollInterval());

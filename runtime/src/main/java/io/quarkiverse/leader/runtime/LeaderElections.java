@@ -79,7 +79,7 @@ public class LeaderElections {
             ElectionConfig config = electionConfig(election.name());
             ElectionSettings.validate(election.name(), config);
             deliveryProblems.addAll(DeliverySettings.problems(election.name(), config.delivery(),
-                    methods.forElection(election.name()).channels()));
+                    methods.forElection(election.name()).allChannels())); // max-concurrency also caps durable calls
             if (!election.enabled()) {
                 continue;
             }

@@ -22,6 +22,7 @@ final class MessageStore {
     private final DatasourcePool pool;
     private final Duration timeout;
     private volatile boolean ready;
+    private Uni<Void> checking; // guarded by this
 
     MessageStore(MessageTable table, DatasourcePool pool, Duration timeout) {
         this.table = table;
@@ -38,15 +39,24 @@ final class MessageStore {
      * moment, and one of their scripts then fails (a duplicate, or "tuple concurrently updated"): each attempt checks
      * again first, so a retry finds the other's objects.
      */
-    Uni<Void> ready() {
+    synchronized Uni<Void> ready() {
         if (ready) {
             return Uni.createFrom().voidItem();
         }
-        return Uni.createFrom().deferred(this::checkOrCreate)
-                .onFailure(e -> !(e instanceof MissingStorageException)).retry()
-                .withBackOff(Duration.ofMillis(20), Duration.ofMillis(200)).atMost(4)
-                .ifNoItem().after(timeout).fail()
-                .invoke(() -> ready = true);
+        if (checking == null) { // one check at a time, shared by every send that comes meanwhile
+            checking = Uni.createFrom().deferred(this::checkOrCreate)
+                    .onFailure(e -> !(e instanceof MissingStorageException)).retry()
+                    .withBackOff(Duration.ofMillis(20), Duration.ofMillis(200)).atMost(4)
+                    .ifNoItem().after(timeout).fail()
+                    .invoke(() -> ready = true)
+                    .onTermination().invoke(this::checked)
+                    .memoize().indefinitely();
+        }
+        return checking;
+    }
+
+    private synchronized void checked() {
+        checking = null; // a failed check is not remembered: the next send checks again
     }
 
     private Uni<Void> checkOrCreate() {

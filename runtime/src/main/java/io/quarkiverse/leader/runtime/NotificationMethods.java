@@ -32,6 +32,13 @@ public final class NotificationMethods {
         return List.copyOf(channels);
     }
 
+    /** Every channel of these methods, plain and durable, in a stable order. */
+    public List<String> allChannels() {
+        TreeSet<String> channels = new TreeSet<>();
+        methods.forEach(m -> channels.add(m.channel));
+        return List.copyOf(channels);
+    }
+
     /** The methods of plain notifications, which the dispatcher routes. */
     public List<NotificationMethod> plain() {
         return methods.stream().filter(m -> !m.durable).toList();
