@@ -80,6 +80,17 @@ final class ElectionSettings {
         });
     }
 
+    private static void requireName(String property, String value, int maxBytes) {
+        int bytes = value.getBytes(StandardCharsets.UTF_8).length;
+        if (bytes > maxBytes) {
+            throw new ConfigurationException(property + " '" + value + "' has " + bytes + " bytes of UTF-8; at most "
+                    + maxBytes + " are allowed");
+        }
+        if (value.contains("$")) { // the send function's body is dollar-quoted
+            throw new ConfigurationException(property + " '" + value + "' must not contain '$'");
+        }
+    }
+
     private static void validateDurable(String name, ElectionConfig.Durable durable) {
         if (durable.table().isBlank()) {
             throw new ConfigurationException(property(name, "durable.table") + " must not be blank; the default is "
@@ -89,6 +100,10 @@ final class ElectionSettings {
             throw new ConfigurationException(property(name, "durable.function") + " must not be blank; the default is "
                     + MessageTable.DEFAULT_FUNCTION);
         }
+        // PostgreSQL cuts names at 63 bytes: the table's index names (table + "_pending") must stay apart
+        requireName(property(name, "durable.table"), durable.table(), 63 - "_pending".length());
+        requireName(property(name, "durable.function"), durable.function(), 63);
+        durable.schema().ifPresent(schema -> requireName(property(name, "durable.schema"), schema, 63));
         durable.schema().filter(String::isBlank).ifPresent(schema -> {
             throw new ConfigurationException(property(name, "durable.schema") + " must not be blank; leave it unset"
                     + " for the first schema of the search_path");
