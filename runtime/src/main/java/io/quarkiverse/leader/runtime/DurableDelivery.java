@@ -20,6 +20,8 @@ final class DurableDelivery {
 
     private static final Logger LOG = Logger.getLogger(DurableDelivery.class);
     private static final long DRAIN_CHECK_MILLIS = 5;
+    /** The leader counts each durable channel's backlog at every tenth poll: a count reads up to COUNT_LIMIT entries. */
+    static final long COUNT_EVERY_POLLS = 10;
 
     private final Map<String, DurableChannel> byChannel = new TreeMap<>();
     private final String wakeupChannel;
@@ -52,11 +54,15 @@ final class DurableDelivery {
             channel.start();
             channel.countBacklog();
         }
+        long[] polls = { 0 };
         // set on the election's context, so the timer fires there
         pollTimer = context.owner().setPeriodic(Math.max(1, pollInterval.toMillis()), id -> {
+            boolean count = ++polls[0] % COUNT_EVERY_POLLS == 0;
             for (DurableChannel channel : byChannel.values()) {
                 channel.wake();
-                channel.countBacklog();
+                if (count) {
+                    channel.countBacklog();
+                }
             }
         });
     }
