@@ -17,6 +17,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.test.LeaderUnitTest;
+import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
@@ -29,7 +30,8 @@ class DurableBacklogReadinessTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Held.class)
-            .overrideConfigKey("quarkus.leader.durable.table", "readiness_test_messages")
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage("readiness_test_messages", "readiness_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "readiness_test_send")
             .overrideConfigKey("quarkus.leader.durable.poll-interval", "100ms");
 

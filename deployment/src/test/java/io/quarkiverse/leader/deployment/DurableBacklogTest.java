@@ -35,7 +35,8 @@ class DurableBacklogTest {
             .overrideConfigKey("quarkus.leader.lock", Long.toString(LOCK))
             .overrideConfigKey("quarkus.leader.evict-hung-leader", "false")
             .overrideConfigKey("quarkus.leader.poll", "200ms")
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage(TABLE, "backlog_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "backlog_test_send")
             // another session holds the lock while the messages are sent: no instance of this application leads
             .setBeforeAllCustomizer(() -> {

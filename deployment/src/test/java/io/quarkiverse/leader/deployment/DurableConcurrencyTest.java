@@ -16,6 +16,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.test.LeaderUnitTest;
+import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
@@ -29,7 +30,8 @@ class DurableConcurrencyTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Wide.class)
-            .overrideConfigKey("quarkus.leader.durable.table", "concurrency_test_messages")
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage("concurrency_test_messages", "concurrency_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "concurrency_test_send")
             .overrideConfigKey("quarkus.leader.delivery.channels.wide.max-concurrency", "2");
 

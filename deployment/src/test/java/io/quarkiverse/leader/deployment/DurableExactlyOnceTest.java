@@ -43,7 +43,8 @@ class DurableExactlyOnceTest {
             .overrideConfigKey("quarkus.leader.instance-id", INSTANCE)
             .overrideConfigKey("quarkus.leader.lease", "2s")
             .overrideConfigKey("quarkus.leader.heartbeat", "200ms")
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage(TABLE, "exactly_once_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "exactly_once_test_send");
 
     @Inject

@@ -29,7 +29,8 @@ class DurableFetchPlanTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Idle.class)
             .overrideConfigKey("quarkus.leader.enabled", "false")
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage(TABLE, "plan_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "plan_test_send");
 
     @Inject

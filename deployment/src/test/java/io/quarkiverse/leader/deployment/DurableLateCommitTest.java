@@ -31,7 +31,7 @@ class DurableLateCommitTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Late.class)
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table", TestPostgres.freshDurableStorage(TABLE, FUNCTION))
             .overrideConfigKey("quarkus.leader.durable.function", FUNCTION)
             .overrideConfigKey("quarkus.leader.durable.poll-interval", "1h"); // only the wake-ups deliver here
 

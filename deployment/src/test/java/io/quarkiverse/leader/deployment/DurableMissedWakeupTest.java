@@ -27,7 +27,8 @@ class DurableMissedWakeupTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Quiet.class)
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage(TABLE, "missed_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "missed_test_send")
             .overrideConfigKey("quarkus.leader.durable.poll-interval", "300ms");
 

@@ -29,7 +29,8 @@ class DurableNamedElectionTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Jobs.class)
             .overrideConfigKey("quarkus.leader.jobs.lock", Long.toString(TestPostgres.uniqueLock()))
-            .overrideConfigKey("quarkus.leader.jobs.durable.table", "named_test_messages")
+            .overrideConfigKey("quarkus.leader.jobs.durable.table",
+                    TestPostgres.freshDurableStorage("named_test_messages", "named_test_send"))
             .overrideConfigKey("quarkus.leader.jobs.durable.function", "named_test_send")
             .overrideConfigKey("quarkus.leader.jobs.durable.wakeup-channel", "named_test_wakeup")
             .overrideConfigKey("quarkus.leader.jobs.durable.poll-interval", "1h") // the wake-up alone delivers

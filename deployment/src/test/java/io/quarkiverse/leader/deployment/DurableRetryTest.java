@@ -31,7 +31,8 @@ class DurableRetryTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Flaky.class, Order.class)
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage(TABLE, "retry_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "retry_test_send")
             .overrideConfigKey("quarkus.leader.durable.retry-initial-delay", "50ms")
             .overrideConfigKey("quarkus.leader.durable.retry-max-delay", "200ms")

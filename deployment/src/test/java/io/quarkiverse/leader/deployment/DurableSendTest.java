@@ -33,7 +33,7 @@ class DurableSendTest {
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Orders.class)
             .overrideConfigKey("quarkus.leader.enabled", "false")
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table", TestPostgres.freshDurableStorage(TABLE, FUNCTION))
             .overrideConfigKey("quarkus.leader.durable.function", FUNCTION)
             .overrideConfigKey("quarkus.leader.durable.max-payload-size", "1K");
 

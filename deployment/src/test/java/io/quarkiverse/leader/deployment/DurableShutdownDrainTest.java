@@ -30,7 +30,8 @@ class DurableShutdownDrainTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Slow.class)
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage(TABLE, "drain_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "drain_test_send");
 
     @Inject

@@ -31,7 +31,8 @@ class DurableStuckCallTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Methods.class)
-            .overrideConfigKey("quarkus.leader.durable.table", TABLE)
+            .overrideConfigKey("quarkus.leader.durable.table",
+                    TestPostgres.freshDurableStorage(TABLE, "stuck_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "stuck_test_send")
             .overrideConfigKey("quarkus.leader.durable.call-timeout", "300ms")
             // long enough that the batch is still under way when the handled message's row is checked

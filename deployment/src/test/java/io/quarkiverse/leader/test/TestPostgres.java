@@ -91,6 +91,21 @@ public final class TestPostgres {
         return once("role", purpose, "CREATE ROLE %s LOGIN");
     }
 
+    /**
+     * {@code table} and its send {@code function} as a test run finds them on a server that outlives it: gone, so that a
+     * test starts without an earlier run's messages. Once per JVM, whichever class loader asks, before the application
+     * of the test creates them again.
+     */
+    public static synchronized String freshDurableStorage(String table, String function) {
+        String done = "leader.test.fresh-durable." + table;
+        if (System.getProperty(done) == null) {
+            sql("DROP FUNCTION IF EXISTS " + function + "(text, text)");
+            sql("DROP TABLE IF EXISTS " + table);
+            System.setProperty(done, "dropped");
+        }
+        return table;
+    }
+
     /** Drops a database of {@link #database}, ending its sessions. */
     public static void dropDatabase(String name) {
         sql("DROP DATABASE IF EXISTS " + name + " WITH (FORCE)");
