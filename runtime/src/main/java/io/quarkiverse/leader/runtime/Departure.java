@@ -26,9 +26,10 @@ final class Departure {
     private final Consumer<SessionAttempt> forget; // the session no longer counts the attempt as its own
     private final String releaseSql; // built now: a cold string concatenation on the handover path costs milliseconds
 
-    private SessionAttempt leader;
+    private volatile SessionAttempt leader; // read by holdsLock, on other threads
     private long term;
     private Instant at;
+    private volatile boolean releasing; // read by fenced transactions, on other threads
 
     // linked now, not when they run: the first call of a lambda costs up to a millisecond in a JVM that has not run it
     // yet, and this path runs once, when every millisecond delays the successor
@@ -58,6 +59,15 @@ final class Departure {
         return tellObservers().transform(close);
     }
 
+    /**
+     * Whether a leader that hands over still holds the lock: from the start of its departure, while its handlers
+     * finish, until the unlock is sent or the session is lost.
+     */
+    boolean holdsLock() {
+        SessionAttempt leaving = leader;
+        return leaving != null && leaving.current() && !releasing;
+    }
+
     /** Closes a session, waiting at most a lease: a silent server must not hold up what comes next. */
     Future<Void> close(PgConnection conn) {
         return futures.bounded(conn.close(), options.lease()).otherwiseEmpty();
@@ -67,6 +77,7 @@ final class Departure {
         this.leader = leader;
         this.term = term;
         this.at = at;
+        this.releasing = false;
     }
 
     /** Fires {@code LeadershipChanged(false)} and waits for it, {@code observer-timeout} at most. */
@@ -85,6 +96,7 @@ final class Departure {
 
     /** One round trip: the lock is free the moment it returns. */
     private Future<Void> release() {
+        releasing = true;
         Future<Void> released = leader.conn.query(releaseSql).execute().mapEmpty();
         LOG.infof("Instance %s gives up the leadership of lock %d (term %d)", options.instanceId(), options.lock(),
                 term); // while the unlock is on its way

@@ -66,6 +66,19 @@ public final class ElectionSession {
         return !stopping && state == ElectionState.LEADING && lease.valid();
     }
 
+    /**
+     * Whether a fenced transaction of {@code term} may commit: while this instance leads, and while a leader that leaves
+     * lets its handlers finish, until it unlocks. Its term row, held {@code FOR SHARE} by the transaction, keeps a
+     * successor's term from beginning meanwhile.
+     */
+    public boolean mayCommit(long term) {
+        return this.term == term && switch (state) {
+            case LEADING -> lease.valid();
+            case LEAVING -> departure.holdsLock();
+            default -> false;
+        };
+    }
+
     public ElectionState state() {
         return state;
     }

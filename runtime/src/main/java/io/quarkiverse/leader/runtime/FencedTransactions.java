@@ -66,9 +66,10 @@ final class FencedTransactions {
                         }
                         return work.apply(conn);
                     })
-                    // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back
+                    // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back;
+                    // a leader that leaves commits until it unlocks, so its draining handlers' work is not lost
                     .call(item -> {
-                        if (!leads(current, term)) {
+                        if (!current.mayCommit(term)) {
                             return Uni.createFrom().failure(new FencedException("Instance " + instanceId
                                     + " stopped leading lock " + lock + " (term " + term
                                     + ") before its fenced transaction could commit"));
@@ -122,7 +123,7 @@ final class FencedTransactions {
 
     /** Whether this instance's term is over, as it knows or, failing that, as the term table says. */
     private Uni<Boolean> termEnded(ElectionSession current, long term) {
-        if (!leads(current, term)) {
+        if (!current.mayCommit(term)) {
             return Uni.createFrom().item(true);
         }
         // its lease may not have run out yet here, while PostgreSQL has moved on (a paused process that resumes)
@@ -134,10 +135,6 @@ final class FencedTransactions {
                     return true;
                 }))
                 .onFailure().invoke(e -> LOG.debugf("Could not read the term of lock %d: %s", lock, e))
-                .onFailure().recoverWithItem(() -> !leads(current, term));
-    }
-
-    private static boolean leads(ElectionSession election, long term) {
-        return election.isLeader() && election.term() == term;
+                .onFailure().recoverWithItem(() -> !current.mayCommit(term));
     }
 }
