@@ -7,7 +7,8 @@ package io.quarkiverse.leader;
  *
  * @param id the message's id
  * @param channel its durable channel
- * @param payload its payload, as sent
+ * @param payload its payload, as sent; {@code null} when it is larger than {@code quarkus.leader.durable.max-payload-size}
+ *        (stored by SQL, past {@code send}'s check), which its {@code lastError} then says: read it with SQL
  * @param attempts how many times it was handed over: calls of its method, or 1 for a payload that could not be read
  * @param lastError the last failure, as {@code ExceptionClass: message}
  */

@@ -132,15 +132,26 @@ public interface LeaderElection {
     Uni<Long> send(SqlConnection connection, String channel, Object payload);
 
     /**
-     * The dead letters of a durable channel: messages whose method failed {@code quarkus.leader.durable.max-attempts}
-     * times, or whose payload could not be read as its parameter.
+     * The first page of a durable channel's dead letters: messages whose method failed
+     * {@code quarkus.leader.durable.max-attempts} times, or whose payload could not be read as its parameter.
      *
      * @param channel the durable channel
-     * @return the channel's dead letters, the lowest ids first, at most {@value #MAX_DEAD_LETTERS} of them
+     * @return the channel's dead letters, the lowest ids first, as {@link #deadLetters(String, long)} pages them
      */
     Uni<List<DeadLetter>> deadLetters(String channel);
 
-    /** How many dead letters {@link #deadLetters(String)} returns at most. */
+    /**
+     * A page of a durable channel's dead letters: those with ids above {@code afterId}, the lowest first, at most
+     * {@value #MAX_DEAD_LETTERS} of them and, beyond the first, no more than 8 MiB of payloads. The next page starts
+     * after the last id of this one; an empty page is the end.
+     *
+     * @param channel the durable channel
+     * @param afterId the last id of the previous page, or 0 for the first page
+     * @return the page, possibly empty
+     */
+    Uni<List<DeadLetter>> deadLetters(String channel, long afterId);
+
+    /** How many dead letters a page of {@link #deadLetters(String, long)} holds at most. */
     int MAX_DEAD_LETTERS = 1000;
 
     /**

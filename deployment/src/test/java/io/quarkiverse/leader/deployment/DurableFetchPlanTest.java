@@ -3,6 +3,7 @@ package io.quarkiverse.leader.deployment;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import java.util.List;
+import java.util.Optional;
 import java.util.stream.Collectors;
 
 import jakarta.inject.Inject;
@@ -12,6 +13,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.OnLeaderNotification;
+import io.quarkiverse.leader.runtime.MessageTable;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
@@ -44,14 +46,15 @@ class DurableFetchPlanTest {
         PgConnection conn = TestPostgres.connect();
         try {
             TestPostgres.await(conn.query("SET plan_cache_mode = force_generic_plan").execute());
-            TestPostgres.await(conn.query("PREPARE fetch_pending(text, int) AS SELECT id, payload, attempts, sent_at FROM "
-                    + TABLE + " WHERE channel = $1 AND dead_at IS NULL ORDER BY id LIMIT $2").execute());
-            TestPostgres.await(conn.query("PREPARE ack_handled(bigint[]) AS DELETE FROM " + TABLE + " WHERE id = ANY($1)")
+            MessageTable table = new MessageTable(Optional.empty(), TABLE, "plan_test_send", "wakeup", false, "", "");
+            TestPostgres.await(conn.query("PREPARE fetch_pending(text, int, bigint, bigint) AS " + table.fetchSql())
                     .execute());
-            String fetch = plan(conn, "EXPLAIN EXECUTE fetch_pending('c7', 100)");
+            TestPostgres.await(conn.query("PREPARE ack_handled(bigint[]) AS " + table.ackSql()).execute());
+            String fetch = plan(conn, "EXPLAIN EXECUTE fetch_pending('c7', 100, 1048576, 8388608)");
             String ack = plan(conn, "EXPLAIN EXECUTE ack_handled(ARRAY[1, 2, 3]::bigint[])");
             assertThat(fetch).contains("Index Scan using " + TABLE + "_pending").doesNotContain("Seq Scan")
                     .doesNotContain("Sort");
+            System.out.println("fetch plan:\n" + fetch);
             assertThat(ack).contains(TABLE + "_pkey").doesNotContain("Seq Scan");
         } finally {
             conn.close();

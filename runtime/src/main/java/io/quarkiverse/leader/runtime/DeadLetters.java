@@ -18,21 +18,25 @@ final class DeadLetters {
     private final MessageStore store;
     private final DatasourcePool pool;
     private final Duration timeout;
+    private final long maxPayloadBytes;
 
-    DeadLetters(MessageStore store, DatasourcePool pool, Duration timeout) {
+    DeadLetters(MessageStore store, DatasourcePool pool, Duration timeout, long maxPayloadBytes) {
         this.store = store;
         this.pool = pool;
         this.timeout = timeout;
+        this.maxPayloadBytes = maxPayloadBytes;
     }
 
-    Uni<List<DeadLetter>> of(String channel) {
+    /** A page of dead letters: bounded in count, and in bytes beyond its first, so that a page fits in memory. */
+    Uni<List<DeadLetter>> of(String channel, long afterId) {
         try {
             Channels.validateChannel(channel);
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().failure(e);
         }
         return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().deadLettersSql())
-                .execute(Tuple.of(channel, LeaderElection.MAX_DEAD_LETTERS)))
+                .execute(Tuple.of(channel, afterId, LeaderElection.MAX_DEAD_LETTERS, maxPayloadBytes,
+                        DurableChannel.Limits.BATCH_BYTES)))
                 .map(rows -> {
                     List<DeadLetter> letters = new ArrayList<>(rows.size());
                     for (Row row : rows) {

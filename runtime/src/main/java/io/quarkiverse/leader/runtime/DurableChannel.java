@@ -17,7 +17,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * Hands the messages of one durable channel to its method on the leader: fetches the pending messages in id order, a
- * batch at a time, hands each to its method (one at a time when it is ordered; a failing one is retried before the
+ * batch at a time (bounded in count and bytes), hands each to its method (one at a time when it is ordered; a failing one is retried before the
  * channel goes on), deletes the handled ones, and fetches again while there is more. Confined to the election's context; each leadership is one {@link Run}, dropped at
  * step-down, so that a late answer of an old run acts on nothing.
  */
@@ -35,8 +35,7 @@ final class DurableChannel {
     private final DatasourcePool pool;
     private final Executor onContext;
     private final BooleanSupplier leading;
-    private final int batchSize;
-    private final int concurrency; // calls at once of a method that is not ordered
+    private final Limits limits;
     private final Duration queryTimeout;
     private volatile Run run; // also read where a retry's backoff resumes, on a worker thread
     private volatile double backlog = Double.NaN; // as last counted while leading
@@ -45,7 +44,7 @@ final class DurableChannel {
     private boolean fetchFailing;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
-            BooleanSupplier leading, int batchSize, int concurrency, Duration queryTimeout, MessageAttempts.Policy policy,
+            BooleanSupplier leading, Limits limits, Duration queryTimeout, MessageAttempts.Policy policy,
             LeaderMetrics metrics, FencedTransactions fenced) {
         this.method = method;
         this.metrics = metrics;
@@ -53,12 +52,25 @@ final class DurableChannel {
         this.pool = pool;
         this.onContext = task -> context.runOnContext(v -> task.run());
         this.leading = leading;
-        this.batchSize = batchSize;
-        this.concurrency = concurrency;
+        this.limits = limits;
         this.queryTimeout = queryTimeout;
         metrics.durableBacklog(method.election, method.channel, () -> backlog);
         this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics,
                 method.fencedConnection ? fenced : null);
+    }
+
+    /**
+     * How much of a channel the leader holds and runs at once.
+     *
+     * @param batchSize the most messages a fetch brings
+     * @param maxPayloadBytes the largest payload it reads; a larger one becomes a dead letter unread
+     * @param maxPayloadProperty the setting of {@code maxPayloadBytes}, named in that dead letter's error
+     * @param concurrency the most calls at once of a method that is not ordered
+     */
+    record Limits(int batchSize, long maxPayloadBytes, String maxPayloadProperty, int concurrency) {
+
+        /** Beyond its first message, a fetch brings no more than this many bytes of payloads. */
+        static final long BATCH_BYTES = 8L << 20;
     }
 
     String channel() {
@@ -135,7 +147,8 @@ final class DurableChannel {
             busy = true;
             again = false;
             bounded(store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().fetchSql())
-                    .execute(Tuple.of(method.channel, batchSize))))
+                    .execute(Tuple.of(method.channel, limits.batchSize(), limits.maxPayloadBytes(),
+                            Limits.BATCH_BYTES))))
                     .subscribe().with(rows -> {
                         fetchFailing = false;
                         List<DurableMessage> batch = new ArrayList<>(rows.size());
@@ -164,7 +177,7 @@ final class DurableChannel {
                     .subscribe().with(complete -> {
                         busy = false;
                         // a full batch may have more behind it; one cut short (a step-down, storage failing) waits for a wake-up or poll
-                        if (complete && (again || batch.size() == batchSize)) {
+                        if (complete && (again || batch.size() == limits.batchSize())) {
                             fetch();
                         }
                     }, failure -> {
@@ -186,7 +199,7 @@ final class DurableChannel {
         /** The calls of the batch side by side, at most {@code max-concurrency} at once, for a method that is not ordered. */
         private Uni<Boolean> together(List<DurableMessage> batch, List<Long> handled) {
             return Multi.createFrom().iterable(batch).onItem().transformToUni(message -> handle(message, handled))
-                    .merge(concurrency).collect().asList().map(oks -> !oks.contains(false));
+                    .merge(limits.concurrency()).collect().asList().map(oks -> !oks.contains(false));
         }
 
         /** Hands the message over until it is handled or a dead letter: true, or false when it stays pending. */
@@ -197,7 +210,12 @@ final class DurableChannel {
             // from its insert, by the database's clock, to the moment it is handed to its method
             metrics.durableHandedOver(method.election, method.channel, method.description,
                     Duration.between(message.sentAt().toInstant(), Instant.now()));
-            return attempts.deliver(message, this::current, () -> ackHandled(handled)).map(outcome -> switch (outcome) {
+            Uni<MessageAttempts.Outcome> outcome = message.oversize()
+                    ? attempts.refuse(message, "its payload has " + message.size() + " bytes of UTF-8; "
+                            + limits.maxPayloadProperty() + " allows at most " + limits.maxPayloadBytes()
+                            + " (it was stored past send's check, by SQL)")
+                    : attempts.deliver(message, this::current, () -> ackHandled(handled));
+            return outcome.map(done -> switch (done) {
                 case HANDLED -> {
                     handled.add(message.id());
                     yield true;

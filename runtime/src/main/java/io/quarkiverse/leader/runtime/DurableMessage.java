@@ -8,14 +8,20 @@ import io.vertx.mutiny.sqlclient.Row;
  * A pending message as the leader fetched it.
  *
  * @param id its id, from the table's sequence
- * @param payload its payload, as sent
+ * @param payload its payload, as sent; {@code null} when it is larger than the leader reads
+ * @param size its payload's size in bytes of UTF-8
  * @param attempts how many times its method has failed on it so far
  * @param sentAt when it was stored, by the database's clock
  */
-record DurableMessage(long id, String payload, int attempts, OffsetDateTime sentAt) {
+record DurableMessage(long id, String payload, int size, int attempts, OffsetDateTime sentAt) {
 
     static DurableMessage of(Row row) {
-        return new DurableMessage(row.getLong("id"), row.getString("payload"), row.getInteger("attempts"),
-                row.getOffsetDateTime("sent_at"));
+        return new DurableMessage(row.getLong("id"), row.getString("payload"), row.getInteger("size"),
+                row.getInteger("attempts"), row.getOffsetDateTime("sent_at"));
+    }
+
+    /** Whether its payload was left unread for its size. */
+    boolean oversize() {
+        return payload == null;
     }
 }

@@ -39,7 +39,7 @@ final class DurableMessages {
                 config.sendTimeout());
         this.sender = new DurableSender(mapper, pool, store, durable.maxPayloadSize().asLongValue(),
                 property(election, "durable.max-payload-size"), config.sendTimeout(), property(election, "send-timeout"));
-        this.deadLetters = new DeadLetters(store, pool, config.sendTimeout());
+        this.deadLetters = new DeadLetters(store, pool, config.sendTimeout(), durable.maxPayloadSize().asLongValue());
     }
 
     /** Each durable channel's backlog, as the leader last counted it; empty elsewhere. */
@@ -73,6 +73,12 @@ final class DurableMessages {
         return List.copyOf(channels);
     }
 
+    private DurableChannel.Limits limits(NotificationMethod method) {
+        return new DurableChannel.Limits(config.durable().batchSize(), config.durable().maxPayloadSize().asLongValue(),
+                property(method.election, "durable.max-payload-size"),
+                DeliverySettings.of(config.delivery(), method.channel).maxConcurrency());
+    }
+
     /** The delivery of the election's durable channels, run on its session's context while it leads. */
     DurableDelivery delivery(NotificationMethods methods, ObjectMapper mapper, ElectionSession session,
             Context applicationContext, LeaderMetrics metrics, FencedTransactions fenced) {
@@ -82,8 +88,7 @@ final class DurableMessages {
                 durable.maxAttempts(), durable.callTimeout());
         for (NotificationMethod method : methods.durable()) {
             channels.add(new DurableChannel(method, new MethodCall(method, mapper, applicationContext, session::isLeader),
-                    store, pool, session.context(), session::isLeader, config.durable().batchSize(),
-                    DeliverySettings.of(config.delivery(), method.channel).maxConcurrency(), config.sendTimeout(), policy,
+                    store, pool, session.context(), session::isLeader, limits(method), config.sendTimeout(), policy,
                     metrics, fenced));
         }
         delivery = new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),

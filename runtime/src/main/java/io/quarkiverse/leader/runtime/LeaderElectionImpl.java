@@ -222,7 +222,12 @@ public class LeaderElectionImpl implements LeaderElection {
 
     @Override
     public Uni<List<DeadLetter>> deadLetters(String channel) {
-        return durable.deadLetters().of(channel);
+        return deadLetters(channel, 0);
+    }
+
+    @Override
+    public Uni<List<DeadLetter>> deadLetters(String channel, long afterId) {
+        return durable.deadLetters().of(channel, afterId);
     }
 
     @Override

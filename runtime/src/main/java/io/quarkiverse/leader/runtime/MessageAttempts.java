@@ -96,6 +96,14 @@ final class MessageAttempts {
                 .onFailure().recoverWithItem(Outcome.PENDING); // on the context already: every path above ends there
     }
 
+    /** Makes the message a dead letter without a call: its payload cannot be handed over, for {@code reason}. */
+    Uni<Outcome> refuse(DurableMessage message, String reason) {
+        LOG.errorf("Durable message %d of channel '%s' is a dead letter: %s", message.id(), method.channel, reason);
+        metrics.deadLettered(method.election, method.channel, method.description);
+        return record(message, new IllegalArgumentException(reason), true).replaceWith(Outcome.DEAD_LETTER)
+                .onFailure().recoverWithItem(Outcome.PENDING);
+    }
+
     /** Whether a call of the method (with its fenced transaction) is under way. */
     boolean calling() {
         return calling.get() > 0;

@@ -71,17 +71,18 @@ public record MessageTable(Optional<String> schema, String table, String functio
     }
 
     /**
-     * The pending messages of channel $1, the lowest ids first, at most $2 of them. No high-water mark: handled
-     * messages are deleted, so a message whose transaction committed after a higher id had been handled is simply the
-     * lowest pending one at the next fetch. Served by the partial index {@code <table>_pending} in id order.
+     * The pending messages of channel $1, the lowest ids first: at most $2 of them, and, after the first, only while
+     * the payloads before them stay under $4 bytes. A payload over $3 bytes (stored by SQL, past {@code send}'s check)
+     * is not read: its size comes instead, and it becomes a dead letter. No high-water mark: handled messages are
+     * deleted, so a message whose transaction committed after a higher id had been handled is simply the lowest pending
+     * one at the next fetch. Served by the partial index {@code <table>_pending} in id order.
      */
-    String fetchSql() {
-        return "SELECT id, payload, attempts, sent_at FROM " + qualifiedName()
-                + " WHERE channel = $1 AND dead_at IS NULL ORDER BY id LIMIT $2";
+    public String fetchSql() {
+        return boundedInBytes("id, attempts, sent_at", "channel = $1 AND dead_at IS NULL", "$2", "$3", "$4");
     }
 
     /** Acknowledges the handled messages $1 (a {@code bigint[]}): their rows go, by primary key. */
-    String ackSql() {
+    public String ackSql() {
         return "DELETE FROM " + qualifiedName() + " WHERE id = ANY($1)";
     }
 
@@ -106,10 +107,26 @@ public record MessageTable(Optional<String> schema, String table, String functio
                 + " dead_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1 AND dead_at IS NULL";
     }
 
-    /** The dead letters of channel $1, the lowest ids first, at most $2. */
+    /**
+     * The dead letters of channel $1 with ids above $2, the lowest first: at most $3 of them, and, after the first,
+     * only while the payloads before them stay under $5 bytes; a payload over $4 bytes is left out (its size comes).
+     */
     String deadLettersSql() {
-        return "SELECT id, channel, payload, attempts, last_error FROM " + qualifiedName()
-                + " WHERE channel = $1 AND dead_at IS NOT NULL ORDER BY id LIMIT $2";
+        return boundedInBytes("id, channel, attempts, last_error",
+                "channel = $1 AND id > $2 AND dead_at IS NOT NULL", "$3", "$4", "$5");
+    }
+
+    /**
+     * The rows that match {@code where} in id order, at most {@code limit}, each with its payload (null when larger
+     * than {@code maxPayload}) and size, stopping once the payloads before a row reach {@code budget} bytes: so at
+     * least one row comes.
+     */
+    private String boundedInBytes(String columns, String where, String limit, String maxPayload, String budget) {
+        String readable = "CASE WHEN octet_length(payload) <= " + maxPayload + " THEN octet_length(payload) ELSE 0 END";
+        return "SELECT " + columns + ", CASE WHEN size <= " + maxPayload + " THEN payload END AS payload, size FROM"
+                + " (SELECT " + columns + ", payload, octet_length(payload) AS size, " + readable + " AS readable,"
+                + " sum(" + readable + ") OVER (ORDER BY id) AS upto FROM " + qualifiedName() + " WHERE " + where
+                + " ORDER BY id LIMIT " + limit + ") rows WHERE upto - readable < " + budget + " ORDER BY id";
     }
 
     /** Puts dead letter $1 back into the flow and wakes the leader at commit; a row when there was one. */
