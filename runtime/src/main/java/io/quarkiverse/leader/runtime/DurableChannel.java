@@ -36,6 +36,7 @@ final class DurableChannel {
     private final Executor onContext;
     private final BooleanSupplier leading;
     private final Limits limits;
+    private final MessageAttempts.Policy policy;
     private final Duration queryTimeout;
     private volatile Run run; // also read where a retry's backoff resumes, on a worker thread
     private volatile double backlog = Double.NaN; // as last counted while leading
@@ -53,6 +54,7 @@ final class DurableChannel {
         this.onContext = task -> context.runOnContext(v -> task.run());
         this.leading = leading;
         this.limits = limits;
+        this.policy = policy;
         this.queryTimeout = queryTimeout;
         metrics.durableBacklog(method.election, method.channel, () -> backlog);
         this.attempts = new MessageAttempts(method, call, store, pool, policy, onContext, queryTimeout, metrics,
@@ -128,6 +130,8 @@ final class DurableChannel {
 
         private boolean busy;
         private boolean again;
+        private int unrecorded; // failures in a row that could not be written to their message's row
+        private long pausedUntil = System.nanoTime();
 
         void wake() {
             again = true;
@@ -141,8 +145,8 @@ final class DurableChannel {
         }
 
         private void fetch() {
-            if (!current()) {
-                return;
+            if (!current() || System.nanoTime() - pausedUntil < 0) {
+                return; // a paused channel fetches at the first poll after its pause
             }
             busy = true;
             again = false;
@@ -226,7 +230,30 @@ final class DurableChannel {
                 }
                 case DEAD_LETTER -> true; // out of the flow: the channel goes on
                 case PENDING -> false;
+                case UNRECORDED -> {
+                    pause();
+                    yield false;
+                }
+            }).invoke(ok -> {
+                if (ok) {
+                    unrecorded = 0;
+                }
             });
+        }
+
+        /**
+         * The failure of a message could not be recorded (the storage failing): its attempts do not count, so without a
+         * pause the next poll would call its method again, and again, at the poll's pace. The pause doubles as a retry's
+         * backoff does.
+         */
+        private void pause() {
+            unrecorded++;
+            Duration delay = policy.initialDelay().multipliedBy(1L << Math.min(unrecorded - 1, 20));
+            if (delay.compareTo(policy.maxDelay()) > 0) {
+                delay = policy.maxDelay();
+            }
+            pausedUntil = System.nanoTime() + delay.toNanos();
+            LOG.debugf("Durable channel '%s' pauses for %s", method.channel, delay);
         }
 
         /**

@@ -31,8 +31,10 @@ final class MessageAttempts {
         ACKNOWLEDGED,
         /** Out of the flow, kept in the table. */
         DEAD_LETTER,
-        /** Leadership ended, or its failure could not be recorded: it stays pending for the next fetch. */
-        PENDING
+        /** Leadership ended: it stays pending for the next leader. */
+        PENDING,
+        /** Its failure could not be recorded: it stays pending, and the channel waits before it fetches again. */
+        UNRECORDED
     }
 
     /** The settings a failing message is retried with. */
@@ -93,6 +95,7 @@ final class MessageAttempts {
                         : outcome == COMMITTED ? Outcome.ACKNOWLEDGED : Outcome.HANDLED)
                 .onFailure(DeadLettered.class).recoverWithItem(Outcome.DEAD_LETTER)
                 .onFailure(AlreadyGone.class).recoverWithItem(Outcome.ACKNOWLEDGED)
+                .onFailure(RecordFailed.class).recoverWithItem(Outcome.UNRECORDED)
                 .onFailure().recoverWithItem(Outcome.PENDING); // on the context already: every path above ends there
     }
 
@@ -101,7 +104,7 @@ final class MessageAttempts {
         LOG.errorf("Durable message %d of channel '%s' is a dead letter: %s", message.id(), method.channel, reason);
         metrics.deadLettered(method.election, method.channel, method.description);
         return record(message, new IllegalArgumentException(reason), true).replaceWith(Outcome.DEAD_LETTER)
-                .onFailure().recoverWithItem(Outcome.PENDING);
+                .onFailure().recoverWithItem(Outcome.UNRECORDED);
     }
 
     /** Whether a call of the method (with its fenced transaction) is under way. */
@@ -168,7 +171,8 @@ final class MessageAttempts {
                 .ifNoItem().after(queryTimeout).fail()
                 .onFailure().transform(e -> {
                     LOG.warnf("Could not record the failure of durable message %d of channel '%s' (%s); it stays"
-                            + " pending", message.id(), method.channel, SessionSetup.describe(e));
+                            + " pending, and the channel pauses before it tries again", message.id(), method.channel,
+                            SessionSetup.describe(e));
                     return new RecordFailed(e);
                 })
                 .replaceWithVoid()
