@@ -15,6 +15,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.test.LeaderUnitTest;
+import io.quarkiverse.leader.test.LogCapture;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.smallrye.mutiny.Uni;
@@ -31,7 +32,7 @@ class DurableSendTest {
     static final String FUNCTION = "send_test_send";
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Orders.class)
+    static final QuarkusUnitTest TEST = LeaderUnitTest.create(Orders.class, LogCapture.class)
             .overrideConfigKey("quarkus.leader.enabled", "false")
             .overrideConfigKey("quarkus.leader.durable.table", TestPostgres.freshDurableStorage(TABLE, FUNCTION))
             .overrideConfigKey("quarkus.leader.durable.function", FUNCTION)
@@ -97,6 +98,26 @@ class DurableSendTest {
                         + " LeaderElection.send(\"orders\", payload), not notify()");
     }
 
+    @Test
+    void sendOnAPlainChannelPointsToNotify() {
+        assertThatThrownBy(() -> election.sendAndAwait("events", "never read"))
+                .isInstanceOf(IllegalArgumentException.class)
+                .hasMessage("Channel 'events' is a plain notification channel (" + Orders.class.getName()
+                        + "#onEvent(String) is declared with @OnLeaderNotification without durable = true): a durable"
+                        + " message on it would never be handed to a method; notify it with"
+                        + " LeaderElection.notify(\"events\", payload), or declare the method durable");
+    }
+
+    @Test
+    void sendOnAChannelNoMethodDeclaresIsStoredAndWarnedOfOnce() {
+        try (LogCapture log = LogCapture.warnings("io.quarkiverse.leader.runtime.DurableSender")) {
+            long first = election.sendAndAwait("ordres", "a typo");
+            election.sendAndAwait("ordres", "again");
+            assertThat(payload(first)).isEqualTo("a typo");
+            assertThat(log.messages()).singleElement().asString().contains("declares channel 'ordres'");
+        }
+    }
+
     private static String payload(long id) {
         List<Row> rows = TestPostgres.sql("SELECT payload FROM " + TABLE + " WHERE id = $1", id);
         assertThat(rows).hasSize(1);
@@ -107,6 +128,10 @@ class DurableSendTest {
 
         @OnLeaderNotification(value = "orders", durable = true)
         void onOrder(String payload) {
+        }
+
+        @OnLeaderNotification("events")
+        void onEvent(String payload) {
         }
     }
 }

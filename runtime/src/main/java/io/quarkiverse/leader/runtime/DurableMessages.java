@@ -29,7 +29,8 @@ final class DurableMessages {
     private final DeadLetters deadLetters;
     private volatile DurableDelivery delivery;
 
-    DurableMessages(String election, ElectionConfig config, DatasourcePool pool, ObjectMapper mapper) {
+    DurableMessages(String election, ElectionConfig config, DatasourcePool pool, ObjectMapper mapper,
+            NotificationMethods methods) {
         this.config = config;
         this.pool = pool;
         ElectionConfig.Durable durable = config.durable();
@@ -37,8 +38,10 @@ final class DurableMessages {
                 durable.wakeupChannel(), durable.createTable(), property(election, "durable.create-table"),
                 property(election, "durable.function")), pool,
                 config.sendTimeout());
-        this.sender = new DurableSender(mapper, pool, store, durable.maxPayloadSize().asLongValue(),
-                property(election, "durable.max-payload-size"), config.sendTimeout(), property(election, "send-timeout"));
+        this.sender = new DurableSender(mapper, pool, store, new DurableSender.Checks(
+                durable.maxPayloadSize().asLongValue(), property(election, "durable.max-payload-size"),
+                methods.plainChannels(), methods.durableChannels().keySet()), config.sendTimeout(),
+                property(election, "send-timeout"));
         this.deadLetters = new DeadLetters(store, pool, config.sendTimeout(), durable.maxPayloadSize().asLongValue());
     }
 

@@ -2,6 +2,11 @@ package io.quarkiverse.leader.runtime;
 
 import java.nio.charset.StandardCharsets;
 import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import java.util.concurrent.ConcurrentHashMap;
+
+import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
 
@@ -17,21 +22,34 @@ import io.vertx.mutiny.sqlclient.Tuple;
  */
 final class DurableSender {
 
+    private static final Logger LOG = Logger.getLogger(DurableSender.class);
+
+    /**
+     * What a message is checked against before it is sent.
+     *
+     * @param maxPayloadBytes the largest payload, in bytes of UTF-8
+     * @param maxPayloadProperty the setting of {@code maxPayloadBytes}, named when a payload is larger
+     * @param plainChannels the election's plain channels, each with its methods: a message stored there is never read
+     * @param durableChannels the election's durable channels
+     */
+    record Checks(long maxPayloadBytes, String maxPayloadProperty, Map<String, String> plainChannels,
+            Set<String> durableChannels) {
+    }
+
     private final ObjectMapper mapper;
     private final DatasourcePool pool;
     private final MessageStore store;
-    private final long maxPayloadBytes;
-    private final String maxPayloadProperty;
+    private final Checks checks;
     private final Duration timeout;
     private final String timeoutProperty;
+    private final Set<String> warned = ConcurrentHashMap.newKeySet();
 
-    DurableSender(ObjectMapper mapper, DatasourcePool pool, MessageStore store, long maxPayloadBytes,
-            String maxPayloadProperty, Duration timeout, String timeoutProperty) {
+    DurableSender(ObjectMapper mapper, DatasourcePool pool, MessageStore store, Checks checks, Duration timeout,
+            String timeoutProperty) {
         this.mapper = mapper;
         this.pool = pool;
         this.store = store;
-        this.maxPayloadBytes = maxPayloadBytes;
-        this.maxPayloadProperty = maxPayloadProperty;
+        this.checks = checks;
         this.timeout = timeout;
         this.timeoutProperty = timeoutProperty;
     }
@@ -55,6 +73,7 @@ final class DurableSender {
         String text;
         try {
             Channels.validateChannel(channel);
+            checkChannel(channel);
             text = Payloads.encode(mapper, channel, payload);
             validate(channel, text);
         } catch (IllegalArgumentException e) {
@@ -69,17 +88,37 @@ final class DurableSender {
                         + ")"));
     }
 
+    /**
+     * A message on a plain channel would be stored and never read: refused. One on a channel that no durable method of
+     * this application declares may be for another application; a typo is likelier when this one declares others.
+     */
+    private void checkChannel(String channel) {
+        String plain = checks.plainChannels().get(channel);
+        if (plain != null && !checks.durableChannels().contains(channel)) {
+            throw new IllegalArgumentException("Channel '" + channel + "' is a plain notification channel (" + plain
+                    + " is declared with @OnLeaderNotification without durable = true): a durable message on it would"
+                    + " never be handed to a method; notify it with LeaderElection.notify(\"" + channel
+                    + "\", payload), or declare the method durable");
+        }
+        if (!checks.durableChannels().isEmpty() && !checks.durableChannels().contains(channel)
+                && warned.size() < 100 && warned.add(channel)) {
+            LOG.warnf("No @OnLeaderNotification(durable = true) method of this application declares channel '%s'"
+                    + " (its durable channels are %s): its messages wait in the table for an application that does",
+                    channel, checks.durableChannels());
+        }
+    }
+
     private void validate(String channel, String payload) {
         if (payload.indexOf('\0') >= 0) {
             throw new IllegalArgumentException("Durable message payload for channel '" + channel
                     + "' contains a NUL character, which PostgreSQL text cannot hold");
         }
         // a char is at most 3 bytes of UTF-8, so shorter payloads fit without counting
-        if ((long) payload.length() * 3 > maxPayloadBytes) {
+        if ((long) payload.length() * 3 > checks.maxPayloadBytes()) {
             int bytes = payload.getBytes(StandardCharsets.UTF_8).length;
-            if (bytes > maxPayloadBytes) {
+            if (bytes > checks.maxPayloadBytes()) {
                 throw new IllegalArgumentException("Durable message payload for channel '" + channel + "' has " + bytes
-                        + " bytes of UTF-8; " + maxPayloadProperty + " allows at most " + maxPayloadBytes);
+                        + " bytes of UTF-8; " + checks.maxPayloadProperty() + " allows at most " + checks.maxPayloadBytes());
             }
         }
     }

@@ -54,7 +54,7 @@ public class LeaderElectionImpl implements LeaderElection {
     private Future<Void> left;
 
     LeaderElectionImpl(String name, ElectionConfig config, String instanceId, long lock, ObjectMapper mapper,
-            Map<String, String> durableChannels) {
+            NotificationMethods methods) {
         this.name = name;
         this.config = config;
         this.instanceId = instanceId;
@@ -66,8 +66,8 @@ public class LeaderElectionImpl implements LeaderElection {
         this.fenced = new FencedTransactions(instanceId, lock, terms, config.lease(), pool, () -> election);
         this.directory = new LeaderDirectory(name, lock, terms, pool, config.heartbeat(), config.lease());
         this.sender = new NotificationSender(mapper, pool, config.sendTimeout(), property(name, "send-timeout"),
-                durableChannels);
-        this.durable = new DurableMessages(name, config, pool, mapper);
+                methods.durableChannels());
+        this.durable = new DurableMessages(name, config, pool, mapper, methods);
     }
 
     /**

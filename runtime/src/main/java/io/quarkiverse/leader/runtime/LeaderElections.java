@@ -67,7 +67,7 @@ public class LeaderElections {
             long lock = election.lock().orElseGet(() -> ElectionSettings.defaultLock(mpConfig, name));
             // its own durable channels only: a plain channel of another election may have the same name
             elections.put(name, new LeaderElectionImpl(name, election, election.instanceId().orElse(defaultInstanceId),
-                    lock, mapper, methods.forElection(name).durableChannels()));
+                    lock, mapper, methods.forElection(name)));
         }
     }
 
@@ -80,6 +80,12 @@ public class LeaderElections {
             ElectionSettings.validate(election.name(), config);
             deliveryProblems.addAll(DeliverySettings.problems(election.name(), config.delivery(),
                     methods.forElection(election.name()).allChannels())); // max-concurrency also caps durable calls
+            String onWakeup = methods.forElection(election.name()).plainChannels().get(config.durable().wakeupChannel());
+            if (onWakeup != null) { // the leader takes its notifications for wake-ups: the method would get none
+                deliveryProblems.add(onWakeup + " listens on channel '" + config.durable().wakeupChannel() + "', which is "
+                        + ElectionSettings.property(election.name(), "durable.wakeup-channel") + ", the wake-up channel of"
+                        + " durable messages; give the method another channel, or the wake-ups another name");
+            }
             if (!election.enabled()) {
                 continue;
             }

@@ -51,8 +51,17 @@ public final class NotificationMethods {
 
     /** Each durable channel with the method that declares it, for the error of notify() on one. */
     public Map<String, String> durableChannels() {
+        return byChannel(durable());
+    }
+
+    /** Each plain channel with the methods that declare it, for the error of send() on one. */
+    public Map<String, String> plainChannels() {
+        return byChannel(plain());
+    }
+
+    private static Map<String, String> byChannel(List<NotificationMethod> methods) {
         Map<String, String> channels = new TreeMap<>();
-        durable().forEach(m -> channels.merge(m.channel, m.description, (a, b) -> a + " and " + b));
+        methods.forEach(m -> channels.merge(m.channel, m.description, (a, b) -> a + " and " + b));
         return channels;
     }
 }
