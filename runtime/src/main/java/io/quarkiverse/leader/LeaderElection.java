@@ -107,8 +107,9 @@ public interface LeaderElection {
      * @param payload a {@link String} is stored as is; anything else is serialised to JSON with the application's
      *        {@code ObjectMapper}. At most {@code quarkus.leader.durable.max-payload-size} bytes of UTF-8 once serialised.
      * @return the message's id once it has committed. It fails with {@link IllegalArgumentException}, before anything is
-     *         sent, for an invalid channel or an oversize payload, and with {@link SendTimeoutException} when PostgreSQL
-     *         has not stored it within {@code quarkus.leader.send-timeout}.
+     *         sent, for an invalid channel, a plain channel of this election (one its plain methods listen on) or an
+     *         oversize payload, and with {@link SendTimeoutException} when PostgreSQL has not stored it within
+     *         {@code quarkus.leader.send-timeout}.
      */
     Uni<Long> send(String channel, Object payload);
 
