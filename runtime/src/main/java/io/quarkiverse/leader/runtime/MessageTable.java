@@ -45,7 +45,9 @@ public record MessageTable(Optional<String> schema, String table, String functio
                 + " (channel, id) WHERE dead_at IS NOT NULL;\n"
                 // not OR REPLACE: a function of this name that stores into another table is not taken over
                 + "CREATE FUNCTION " + qualifiedFunction() + "(channel text, payload text) RETURNS bigint"
-                + " LANGUAGE plpgsql AS $quarkus_leader$\n"
+                // with no schema, its table is the one this search_path finds now, not the one a caller's would
+                + " LANGUAGE plpgsql" + (schema.isEmpty() ? " SET search_path FROM CURRENT" : "")
+                + " AS $quarkus_leader$\n"
                 + "DECLARE message_id bigint;\n"
                 + "BEGIN\n"
                 + "  INSERT INTO " + t + " (channel, payload) VALUES ($1, $2) RETURNING id INTO message_id;\n"
