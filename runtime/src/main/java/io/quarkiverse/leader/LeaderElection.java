@@ -143,7 +143,7 @@ public interface LeaderElection {
 
     /**
      * A page of a durable channel's dead letters: those with ids above {@code afterId}, the lowest first, at most
-     * {@value #MAX_DEAD_LETTERS} of them and, beyond the first, no more than 8 MiB of payloads. The next page starts
+     * {@value #MAX_DEAD_LETTERS} of them, stopping once their payloads reach 8 MiB. The next page starts
      * after the last id of this one; an empty page is the end.
      *
      * @param channel the durable channel

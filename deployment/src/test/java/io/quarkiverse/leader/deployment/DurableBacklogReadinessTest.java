@@ -47,10 +47,10 @@ class DurableBacklogReadinessTest {
         for (int i = 0; i < 5; i++) {
             election.sendAndAwait("held", "m" + i);
         }
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> given()
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> given()
                 .get("/q/health/ready").then().statusCode(200).body(BACKLOG, equalTo("5")));
         held.release.countDown();
-        await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> given()
+        await().atMost(Duration.ofSeconds(30)).pollInterval(Duration.ofMillis(100)).untilAsserted(() -> given()
                 .get("/q/health/ready").then().statusCode(200).body(BACKLOG, equalTo("0")));
         assertThat(held.release.getCount()).isZero();
     }

@@ -7,6 +7,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CopyOnWriteArrayList;
+import java.util.concurrent.atomic.AtomicInteger;
 
 import jakarta.inject.Inject;
 
@@ -37,7 +38,9 @@ class DurableBoundsTest {
             .overrideConfigKey("quarkus.leader.durable.table",
                     TestPostgres.freshDurableStorage(TABLE, "bounds_test_send"))
             .overrideConfigKey("quarkus.leader.durable.function", "bounds_test_send")
-            .overrideConfigKey("quarkus.leader.durable.max-payload-size", "2K");
+            .overrideConfigKey("quarkus.leader.durable.max-payload-size", "2M")
+            // wake-ups only: a batch cut short by its bytes must be followed at once, not at the next poll
+            .overrideConfigKey("quarkus.leader.durable.poll-interval", "1h");
 
     @Inject
     LeaderElection election;
@@ -48,7 +51,7 @@ class DurableBoundsTest {
     @Test
     void aPayloadTooLargeToReadIsADeadLetterAndTheChannelGoesOn() {
         await().atMost(Duration.ofSeconds(10)).until(election::isLeader);
-        long big = TestPostgres.sql("SELECT bounds_test_send('orders', repeat('x', 5000))").get(0).getLong(0);
+        long big = TestPostgres.sql("SELECT bounds_test_send('orders', repeat('x', 3 * " + MIB + "))").get(0).getLong(0);
         election.sendAndAwait("orders", "after it");
 
         await().atMost(Duration.ofSeconds(10)).untilAsserted(() -> assertThat(orders.received).containsExactly("after it"));
@@ -56,16 +59,28 @@ class DurableBoundsTest {
         assertThat(dead).singleElement().satisfies(letter -> {
             assertThat(letter.id()).isEqualTo(big);
             assertThat(letter.payload()).isNull(); // larger than a reader holds
-            assertThat(letter.lastError()).contains("5000 bytes", "quarkus.leader.durable.max-payload-size", "2048");
+            assertThat(letter.lastError()).contains(3 * MIB + " bytes", "quarkus.leader.durable.max-payload-size",
+                    Integer.toString(2 * MIB));
         });
     }
 
     @Test
-    void aFetchStopsAtEightMebibytesOfPayloadsBeyondItsFirstMessage() {
+    void aBacklogOfLargeMessagesIsDrainedBatchAfterBatchWithoutWaitingForPolls() {
+        await().atMost(Duration.ofSeconds(10)).until(election::isLeader);
+        // stored without wake-ups, as while no instance led; then one wake-up
+        TestPostgres.sql("INSERT INTO " + TABLE + " (channel, payload) SELECT 'large', repeat('l', " + MIB + ")"
+                + " FROM generate_series(1, 20)");
+        election.sendAndAwait("large", "last");
+        await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(orders.large).hasValue(21));
+    }
+
+    @Test
+    void aFetchStopsAtEightMebibytesOfPayloads() {
         TestPostgres.sql("INSERT INTO " + TABLE + " (channel, payload) SELECT 'fetch', repeat('y', " + MIB + ")"
                 + " FROM generate_series(1, 10)");
         MessageTable table = new MessageTable(Optional.empty(), TABLE, "bounds_test_send", "w", false, "", "");
         List<Row> batch = TestPostgres.sql(table.fetchSql(), "fetch", 100, 2L * MIB, 8L * MIB);
+        // it stops once the payloads reach 8 MiB: 8 of 1 MiB
         assertThat(batch).hasSize(8);
         // a first message larger than the budget still comes alone: a channel never stalls on one
         assertThat(TestPostgres.sql(table.fetchSql(), "fetch", 100, 2L * MIB, 1L)).hasSize(1);
@@ -89,10 +104,16 @@ class DurableBoundsTest {
     static class Orders {
 
         final List<String> received = new CopyOnWriteArrayList<>();
+        final AtomicInteger large = new AtomicInteger();
 
         @OnLeaderNotification(value = "orders", durable = true)
         void onOrder(String payload) {
             received.add(payload);
+        }
+
+        @OnLeaderNotification(value = "large", durable = true)
+        void onLarge(String payload) {
+            large.incrementAndGet();
         }
     }
 }

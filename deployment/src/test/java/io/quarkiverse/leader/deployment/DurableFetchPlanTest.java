@@ -47,10 +47,14 @@ class DurableFetchPlanTest {
         try {
             TestPostgres.await(conn.query("SET plan_cache_mode = force_generic_plan").execute());
             MessageTable table = new MessageTable(Optional.empty(), TABLE, "plan_test_send", "wakeup", false, "", "");
-            TestPostgres.await(conn.query("PREPARE fetch_pending(text, int, bigint, bigint) AS " + table.fetchSql())
+            TestPostgres.await(conn.query("PREPARE fetch_pending AS " + table.fetchSql())
                     .execute());
-            TestPostgres.await(conn.query("PREPARE ack_handled(bigint[]) AS " + table.ackSql()).execute());
-            String fetch = plan(conn, "EXPLAIN EXECUTE fetch_pending('c7', 100, 1048576, 8388608)");
+            TestPostgres.await(conn.query("PREPARE ack_handled AS " + table.ackSql()).execute());
+            // the parameter types as PostgreSQL infers them for the extension's own prepared statements
+            List<Row> types = TestPostgres.await(conn.query("SELECT parameter_types::text FROM pg_prepared_statements"
+                    + " WHERE name = 'fetch_pending'").execute()).stream().toList();
+            assertThat(types.get(0).getString(0)).isEqualTo("{text,bigint,bigint,bigint}");
+            String fetch = plan(conn, "EXPLAIN EXECUTE fetch_pending('c7', 100, 3221225472, 8388608)");
             String ack = plan(conn, "EXPLAIN EXECUTE ack_handled(ARRAY[1, 2, 3]::bigint[])");
             assertThat(fetch).contains("Index Scan using " + TABLE + "_pending").doesNotContain("Seq Scan")
                     .doesNotContain("Sort");

@@ -25,7 +25,7 @@ class DurableStorageMissingTest {
 
     static final String EXPECTED = "The durable message table \"missing_messages\" or the function"
             + " \"missing_send\"(text,text) does not exist and quarkus.leader.durable.create-table is false; create them"
-            + " with:\nCREATE TABLE IF NOT EXISTS \"missing_messages\" (id bigint GENERATED ALWAYS AS IDENTITY";
+            + " with:\nCREATE TABLE IF NOT EXISTS \"public\".\"missing_messages\" (id bigint GENERATED ALWAYS AS IDENTITY";
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Orders.class)
@@ -44,7 +44,7 @@ class DurableStorageMissingTest {
     void sendsFailWithTheDdl() {
         assertThatThrownBy(() -> election.sendAndAwait("orders", "x")).isInstanceOf(IllegalStateException.class)
                 .hasMessageContaining(EXPECTED)
-                .hasMessageContaining("CREATE FUNCTION \"missing_send\"(channel text, payload text)");
+                .hasMessageContaining("CREATE FUNCTION \"public\".\"missing_send\"(channel text, payload text)");
         await().atMost(Duration.ofSeconds(5)).untilAsserted(() -> assertThat(TestPostgres
                 .sql("SELECT to_regclass('missing_messages') IS NULL").get(0).getBoolean(0)).isTrue());
     }

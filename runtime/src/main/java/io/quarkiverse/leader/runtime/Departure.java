@@ -26,7 +26,7 @@ final class Departure {
     private final Consumer<SessionAttempt> forget; // the session no longer counts the attempt as its own
     private final String releaseSql; // built now: a cold string concatenation on the handover path costs milliseconds
 
-    private volatile SessionAttempt leader; // read by holdsLock, on other threads
+    private SessionAttempt leader;
     private long term;
     private Instant at;
     private volatile boolean releasing; // read by fenced transactions, on other threads
@@ -60,11 +60,12 @@ final class Departure {
     }
 
     /**
-     * Whether a leader that hands over still holds the lock: from the start of its departure, while its handlers
-     * finish, until the unlock is sent or the session is lost.
+     * Whether a leader that hands over still holds the lock on {@code leaving}, its session: while its handlers
+     * finish, until the unlock is sent or the session is lost. The lease is not checked: the term row that a fenced
+     * transaction holds keeps a successor's term from beginning, whatever this instance believes.
      */
-    boolean holdsLock() {
-        SessionAttempt leaving = leader;
+    boolean holdsLock(SessionAttempt leaving) {
+        // the session's attempt, not ours: a fenced transaction may ask before the hand-over has begun here
         return leaving != null && leaving.current() && !releasing;
     }
 

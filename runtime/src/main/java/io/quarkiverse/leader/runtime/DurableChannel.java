@@ -41,7 +41,7 @@ final class DurableChannel {
     private volatile Run run; // also read where a retry's backoff resumes, on a worker thread
     private volatile double backlog = Double.NaN; // as last counted while leading
     private boolean counting;
-    private boolean acking;
+    private int acks; // acknowledgements under way, of this run and of one before it
     private boolean fetchFailing;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
@@ -71,7 +71,7 @@ final class DurableChannel {
      */
     record Limits(int batchSize, long maxPayloadBytes, String maxPayloadProperty, int concurrency) {
 
-        /** Beyond its first message, a fetch brings no more than this many bytes of payloads. */
+        /** A fetch stops once its payloads reach this many bytes: it holds at most these and one more payload. */
         static final long BATCH_BYTES = 8L << 20;
     }
 
@@ -115,7 +115,7 @@ final class DurableChannel {
 
     /** Whether no call and no acknowledgement is under way: what a leaving leader waits for. */
     boolean idle() {
-        return !attempts.calling() && !acking;
+        return !attempts.calling() && acks == 0;
     }
 
     /** A message may have committed: fetch, now or once the batch under way is done. */
@@ -130,8 +130,9 @@ final class DurableChannel {
 
         private boolean busy;
         private boolean again;
-        private int unrecorded; // failures in a row that could not be written to their message's row
+        private int unrecorded; // batches in a row whose failures or acknowledgement could not be written
         private long pausedUntil = System.nanoTime();
+        private boolean stalled; // a failure of this batch could not be recorded: the rest of it waits
 
         void wake() {
             again = true;
@@ -175,20 +176,39 @@ final class DurableChannel {
 
         private void deliver(List<DurableMessage> batch) {
             List<Long> handled = new ArrayList<>(batch.size());
+            stalled = false;
             Uni<Boolean> calls = method.ordered ? inOrder(batch, 0, handled) : together(batch, handled);
             calls.chain(complete -> ack(handled).replaceWith(complete))
-                    .onTermination().invoke(() -> acking = false)
                     .subscribe().with(complete -> {
                         busy = false;
-                        // a full batch may have more behind it; one cut short (a step-down, storage failing) waits for a wake-up or poll
-                        if (complete && (again || batch.size() == limits.batchSize())) {
+                        if (stalled) {
+                            pause();
+                            return;
+                        }
+                        unrecorded = 0;
+                        // one cut short (a step-down) waits for a wake-up or poll
+                        if (complete && (again || mayHaveMore(batch))) {
                             fetch();
                         }
                     }, failure -> {
                         LOG.warnf("Could not acknowledge %d durable message(s) of channel '%s' (%s); they are handed"
-                                + " over again", handled.size(), method.channel, SessionSetup.describe(failure));
+                                + " over again after a pause", handled.size(), method.channel,
+                                SessionSetup.describe(failure));
                         busy = false;
+                        pause(); // or every poll would call their methods again
                     });
+        }
+
+        /** Whether more messages may wait behind the batch: it is full, or it stopped at its byte budget. */
+        private boolean mayHaveMore(List<DurableMessage> batch) {
+            if (batch.size() == limits.batchSize()) {
+                return true;
+            }
+            long bytes = 0;
+            for (DurableMessage message : batch) {
+                bytes += message.oversize() ? 0 : message.size();
+            }
+            return bytes >= Limits.BATCH_BYTES;
         }
 
         /** One call at a time, in id order; the first one that does not succeed holds the rest back. */
@@ -208,7 +228,7 @@ final class DurableChannel {
 
         /** Hands the message over until it is handled or a dead letter: true, or false when it stays pending. */
         private Uni<Boolean> handle(DurableMessage message, List<Long> handled) {
-            if (!current()) {
+            if (!current() || stalled) {
                 return Uni.createFrom().item(false);
             }
             // from its insert, by the database's clock, to the moment it is handed to its method
@@ -231,20 +251,16 @@ final class DurableChannel {
                 case DEAD_LETTER -> true; // out of the flow: the channel goes on
                 case PENDING -> false;
                 case UNRECORDED -> {
-                    pause();
+                    stalled = true; // the calls of the batch not started yet wait for the pause
                     yield false;
-                }
-            }).invoke(ok -> {
-                if (ok) {
-                    unrecorded = 0;
                 }
             });
         }
 
         /**
-         * The failure of a message could not be recorded (the storage failing): its attempts do not count, so without a
-         * pause the next poll would call its method again, and again, at the poll's pace. The pause doubles as a retry's
-         * backoff does.
+         * A failure of the batch, or its acknowledgement, could not be recorded (the storage failing): attempts do not
+         * count, so without a pause the next poll would call the method again, and again, at the poll's pace. The pause
+         * doubles, batch after batch, as a retry's backoff does.
          */
         private void pause() {
             unrecorded++;
@@ -263,7 +279,7 @@ final class DurableChannel {
         private Uni<Void> ackHandled(List<Long> handled) {
             List<Long> done = new ArrayList<>(handled);
             handled.removeAll(done);
-            return ack(done).onTermination().invoke(() -> acking = false)
+            return ack(done)
                     .onFailure().recoverWithUni(failure -> {
                         handled.addAll(done); // with the batch's own acknowledgement, then
                         return Uni.createFrom().voidItem();
@@ -274,9 +290,12 @@ final class DurableChannel {
             if (ids.isEmpty()) {
                 return Uni.createFrom().voidItem();
             }
-            acking = true;
-            return bounded(pool.mutiny().preparedQuery(store.table().ackSql())
-                    .execute(Tuple.of(ids.toArray(new Long[0]))))
+            return Uni.createFrom().deferred(() -> {
+                acks++;
+                return bounded(pool.mutiny().preparedQuery(store.table().ackSql())
+                        .execute(Tuple.of(ids.toArray(new Long[0]))));
+            })
+                    .onTermination().invoke(() -> acks--) // on the context: bounded() emits there
                     .invoke(() -> metrics.durableDelivered(method.election, method.channel, method.description,
                             ids.size()))
                     .replaceWithVoid();

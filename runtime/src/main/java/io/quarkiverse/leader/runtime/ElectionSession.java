@@ -39,7 +39,7 @@ public final class ElectionSession {
     private volatile Duration lastAcquireTime;
 
     // confined to the context
-    private SessionAttempt attempt;
+    private volatile SessionAttempt attempt; // read by fenced transactions, on other threads
     private Future<Void> steppingDown;
     private Future<Void> left;
 
@@ -74,7 +74,7 @@ public final class ElectionSession {
     public boolean mayCommit(long term) {
         return this.term == term && switch (state) {
             case LEADING -> lease.valid();
-            case LEAVING -> departure.holdsLock();
+            case LEAVING -> departure.holdsLock(attempt);
             default -> false;
         };
     }

@@ -91,6 +91,9 @@ final class ElectionSettings {
         }
     }
 
+    /** About the largest text value PostgreSQL stores (1 GB less a byte): a payload near it fails there. */
+    static final long MAX_TEXT_BYTES = 1L << 30;
+
     private static void validateDurable(String name, ElectionConfig.Durable durable) {
         if (durable.table().isBlank()) {
             throw new ConfigurationException(property(name, "durable.table") + " must not be blank; the default is "
@@ -129,9 +132,10 @@ final class ElectionSettings {
             throw new ConfigurationException(property(name, "durable.max-attempts") + " must be at least 1, got "
                     + durable.maxAttempts());
         }
-        if (durable.maxPayloadSize().asLongValue() < 1) {
-            throw new ConfigurationException(property(name, "durable.max-payload-size") + " must be at least 1 byte, got "
-                    + durable.maxPayloadSize().asLongValue());
+        long maxPayload = durable.maxPayloadSize().asLongValue();
+        if (maxPayload < 1 || maxPayload > MAX_TEXT_BYTES) { // a PostgreSQL text value holds at most 1 GB
+            throw new ConfigurationException(property(name, "durable.max-payload-size") + " must be between 1 byte and"
+                    + " 1G (PostgreSQL's limit for a text value), got " + durable.maxPayloadSize().asLongValue());
         }
     }
 

@@ -206,8 +206,9 @@ public interface LeaderConfig {
             boolean createTable();
 
             /**
-             * The largest payload {@code send} accepts, in bytes of UTF-8 once serialised; a larger one fails before
-             * anything is sent. PostgreSQL's 8000-byte limit of {@code NOTIFY} does not apply to durable messages.
+             * The largest payload {@code send} accepts, in bytes of UTF-8 once serialised, from 1 byte to {@code 1G}; a
+             * larger one fails before anything is sent, and one stored by SQL is not read by the leader but becomes a dead
+             * letter. PostgreSQL's 8000-byte limit of {@code NOTIFY} does not apply to durable messages.
              */
             @WithDefault("1M")
             MemorySize maxPayloadSize();

@@ -81,7 +81,8 @@ public class LeaderElections {
             deliveryProblems.addAll(DeliverySettings.problems(election.name(), config.delivery(),
                     methods.forElection(election.name()).allChannels())); // max-concurrency also caps durable calls
             String onWakeup = methods.forElection(election.name()).plainChannels().get(config.durable().wakeupChannel());
-            if (onWakeup != null) { // the leader takes its notifications for wake-ups: the method would get none
+            if (onWakeup != null && !methods.forElection(election.name()).durable().isEmpty()) {
+                // the leader takes its notifications for wake-ups: the method would get none
                 deliveryProblems.add(onWakeup + " listens on channel '" + config.durable().wakeupChannel() + "', which is "
                         + ElectionSettings.property(election.name(), "durable.wakeup-channel") + ", the wake-up channel of"
                         + " durable messages; give the method another channel, or the wake-ups another name");

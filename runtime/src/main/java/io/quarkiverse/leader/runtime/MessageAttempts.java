@@ -83,8 +83,8 @@ final class MessageAttempts {
                     attempts[0]++;
                     boolean invalid = failure instanceof MethodCall.InvalidPayloadException;
                     boolean dead = invalid || attempts[0] >= policy.maxAttempts();
-                    log(message, failure, attempts[0], invalid, dead);
                     return record(message, failure, dead)
+                            .invoke(() -> log(message, failure, attempts[0], invalid, dead)) // as recorded
                             .call(() -> dead ? Uni.createFrom().voidItem() : beforeRetry.get())
                             .chain(() -> Uni.createFrom().failure(dead ? new DeadLettered(failure) : failure));
                 })
@@ -101,9 +101,13 @@ final class MessageAttempts {
 
     /** Makes the message a dead letter without a call: its payload cannot be handed over, for {@code reason}. */
     Uni<Outcome> refuse(DurableMessage message, String reason) {
-        LOG.errorf("Durable message %d of channel '%s' is a dead letter: %s", message.id(), method.channel, reason);
-        metrics.deadLettered(method.election, method.channel, method.description);
-        return record(message, new IllegalArgumentException(reason), true).replaceWith(Outcome.DEAD_LETTER)
+        return record(message, new IllegalArgumentException(reason), true)
+                .invoke(() -> { // once it is one: a dead letter that could not be recorded is still pending
+                    LOG.errorf("Durable message %d of channel '%s' is a dead letter: %s", message.id(), method.channel,
+                            reason);
+                    metrics.deadLettered(method.election, method.channel, method.description);
+                })
+                .replaceWith(Outcome.DEAD_LETTER)
                 .onFailure().recoverWithItem(Outcome.UNRECORDED);
     }
 
@@ -127,7 +131,13 @@ final class MessageAttempts {
                         : conn.preparedQuery(store.table().ackOneSql()).execute(Tuple.of(message.id()))
                                 // gone meanwhile: roll back, or its effect would happen twice
                                 .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(COMMITTED)
-                                        : Uni.createFrom().failure(new AlreadyGone()))));
+                                        : Uni.createFrom().failure(new AlreadyGone()))))
+                // the fence, the acknowledgement and the commit too: a connection gone silent must not hold the
+                // channel until TCP gives up; a commit that landed after all is found by the next attempt's
+                // acknowledgement, which then deletes nothing and rolls back
+                .ifNoItem().after(policy.callTimeout().plus(queryTimeout.multipliedBy(3)))
+                .failWith(() -> new TimeoutException("the fenced transaction of " + method.description
+                        + " did not complete within call-timeout " + policy.callTimeout() + " and three query timeouts"));
     }
 
     /** The call, failed as a failed attempt once it has taken {@code call-timeout}. */
@@ -170,9 +180,9 @@ final class MessageAttempts {
                 .execute(Tuple.of(message.id(), describe(error), dead))
                 .ifNoItem().after(queryTimeout).fail()
                 .onFailure().transform(e -> {
-                    LOG.warnf("Could not record the failure of durable message %d of channel '%s' (%s); it stays"
-                            + " pending, and the channel pauses before it tries again", message.id(), method.channel,
-                            SessionSetup.describe(e));
+                    LOG.warnf("Could not record the failure of durable message %d of channel '%s' (%s) by %s (%s);"
+                            + " it stays pending, and the channel pauses before it tries again", message.id(),
+                            method.channel, error, method.description, SessionSetup.describe(e));
                     return new RecordFailed(e);
                 })
                 .replaceWithVoid()

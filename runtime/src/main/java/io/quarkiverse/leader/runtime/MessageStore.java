@@ -6,6 +6,7 @@ import org.jboss.logging.Logger;
 
 import io.smallrye.mutiny.Uni;
 import io.vertx.pgclient.PgException;
+import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
@@ -63,24 +64,32 @@ final class MessageStore {
         return pool.mutiny().preparedQuery(table.existsSql())
                 .execute(Tuple.of(table.qualifiedName(), table.functionSignature()))
                 .chain(rows -> {
-                    if (rows.iterator().next().getBoolean(0)) {
+                    Row row = rows.iterator().next();
+                    if (row.getBoolean(0)) {
                         return Uni.createFrom().voidItem();
                     }
+                    String schema = row.getString(1);
+                    if (schema == null) {
+                        return Uni.createFrom().failure(new MissingStorageException("No schema of the search_path"
+                                + " exists to create the durable message table " + table.qualifiedName() + " in; set "
+                                + table.createTableProperty().replace("create-table", "schema") + " to one"));
+                    }
+                    MessageTable resolved = table.in(schema);
                     if (!table.createTable()) {
                         return Uni.createFrom().failure(new MissingStorageException("The durable message table "
                                 + table.qualifiedName() + " or the function " + table.functionSignature()
                                 + " does not exist and " + table.createTableProperty() + " is false; create them with:\n"
-                                + table.ddl()));
+                                + resolved.ddl()));
                     }
                     LOG.infof("Creating the durable message table %s and the function %s", table.qualifiedName(),
                             table.functionSignature());
-                    return pool.mutiny().query(table.ddl()).execute().replaceWithVoid()
+                    return pool.mutiny().query(resolved.ddl()).execute().replaceWithVoid()
                             .onFailure(MessageStore::functionTaken).transform(e -> new MissingStorageException("The"
                                     + " function " + table.functionSignature() + " exists, but the table "
                                     + table.qualifiedName() + " does not: the function stores into another table (an"
                                     + " application with other durable settings made it); give this one its own"
                                     + " function name with " + table.functionProperty() + ", or create the table with:\n"
-                                    + table.ddl()));
+                                    + resolved.ddl()));
                 });
     }
 

@@ -45,9 +45,7 @@ public record MessageTable(Optional<String> schema, String table, String functio
                 + " (channel, id) WHERE dead_at IS NOT NULL;\n"
                 // not OR REPLACE: a function of this name that stores into another table is not taken over
                 + "CREATE FUNCTION " + qualifiedFunction() + "(channel text, payload text) RETURNS bigint"
-                // with no schema, its table is the one this search_path finds now, not the one a caller's would
-                + " LANGUAGE plpgsql" + (schema.isEmpty() ? " SET search_path FROM CURRENT" : "")
-                + " AS $quarkus_leader$\n"
+                + " LANGUAGE plpgsql AS $quarkus_leader$\n"
                 + "DECLARE message_id bigint;\n"
                 + "BEGIN\n"
                 + "  INSERT INTO " + t + " (channel, payload) VALUES ($1, $2) RETURNING id INTO message_id;\n"
@@ -57,9 +55,22 @@ public record MessageTable(Optional<String> schema, String table, String functio
                 + "$quarkus_leader$;";
     }
 
-    /** Whether the table and the function exist: $1 the table, $2 the function's signature. */
+    /**
+     * Whether the table and the function exist ($1 the table, $2 the function's signature), and the schema that
+     * unqualified names are created in.
+     */
     String existsSql() {
-        return "SELECT to_regclass($1) IS NOT NULL AND to_regprocedure($2) IS NOT NULL";
+        return "SELECT to_regclass($1) IS NOT NULL AND to_regprocedure($2) IS NOT NULL, current_schema()";
+    }
+
+    /**
+     * This table in {@code resolved}, the schema its unqualified names are created in: its DDL names it there, so that
+     * the send function stores into this table whatever the {@code search_path} of a session that calls it.
+     */
+    MessageTable in(String resolved) {
+        return schema.isPresent() ? this
+                : new MessageTable(Optional.of(resolved), table, function, wakeupChannel, createTable,
+                        createTableProperty, functionProperty);
     }
 
     /** The function's signature as {@code to_regprocedure} reads it. */
@@ -124,8 +135,10 @@ public record MessageTable(Optional<String> schema, String table, String functio
      * least one row comes.
      */
     private String boundedInBytes(String columns, String where, String limit, String maxPayload, String budget) {
-        String readable = "CASE WHEN octet_length(payload) <= " + maxPayload + " THEN octet_length(payload) ELSE 0 END";
-        return "SELECT " + columns + ", CASE WHEN size <= " + maxPayload + " THEN payload END AS payload, size FROM"
+        // bigint: an integer parameter, which PostgreSQL would infer here, wraps a bound above 2 GB without an error
+        String max = maxPayload + "::bigint";
+        String readable = "CASE WHEN octet_length(payload) <= " + max + " THEN octet_length(payload) ELSE 0 END";
+        return "SELECT " + columns + ", CASE WHEN size <= " + max + " THEN payload END AS payload, size FROM"
                 + " (SELECT " + columns + ", payload, octet_length(payload) AS size, " + readable + " AS readable,"
                 + " sum(" + readable + ") OVER (ORDER BY id) AS upto FROM " + qualifiedName() + " WHERE " + where
                 + " ORDER BY id LIMIT " + limit + ") rows WHERE upto - readable < " + budget + " ORDER BY id";

@@ -22,7 +22,7 @@ final class SessionAttempt {
     final long openedAt = System.nanoTime();
     private final Vertx vertx;
     private final Set<Long> timers = new HashSet<>();
-    private boolean ended;
+    private volatile boolean ended; // read by fenced transactions, on other threads
     private boolean heartbeatInFlight;
 
     /**
