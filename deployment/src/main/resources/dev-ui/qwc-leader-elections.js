@@ -82,6 +82,8 @@ export class QwcLeaderElections extends LitElement {
                     <vaadin-grid-column header="Runs on" path="executionModel" auto-width></vaadin-grid-column>
                     <vaadin-grid-column header="Ordered" auto-width
                         ${columnBodyRenderer(m => html`${m.ordered ? 'yes' : 'no'}`, [])}></vaadin-grid-column>
+                    <vaadin-grid-column header="Durable" auto-width
+                        ${columnBodyRenderer(m => html`${m.durable ? 'yes' : 'no'}`, [])}></vaadin-grid-column>
                 </vaadin-grid>
             </div>`;
     }
