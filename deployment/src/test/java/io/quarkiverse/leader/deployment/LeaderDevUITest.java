@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.hamcrest.Matchers.containsString;
 import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
@@ -18,6 +19,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.devui.tests.DevUIJsonRPCTest;
+import io.restassured.RestAssured;
 import io.quarkus.test.QuarkusDevModeTest;
 import io.vertx.pgclient.PgConnection;
 
@@ -85,6 +87,11 @@ class LeaderDevUITest extends DevUIJsonRPCTest {
         assertThat(jobs.get("lock").asText()).isEqualTo("7231102");
         assertThat(jobs.get("methods")).singleElement()
                 .satisfies(m -> assertThat(m.get("method").asText()).endsWith("Stuck#hold(String)"));
+        // the pages the card links to are served
+        for (String page : List.of("qwc-leader-elections.js", "qwc-leader-dead-letters.js")) {
+            RestAssured.get("/q/dev-ui/quarkus-leader/" + page).then().statusCode(200)
+                    .body(containsString("customElements.define('" + page.replace(".js", "") + "'"));
+        }
 
         PgConnection listener = TestPostgres.connect();
         List<String> received = new CopyOnWriteArrayList<>();
