@@ -34,6 +34,9 @@ export class QwcLeaderDeadLetters extends LitElement {
         _payload: { state: true },
     };
 
+    // each channel's page: the id its dead letters come after ('0' for the first page)
+    _afterIds = new Map();
+
     connectedCallback() {
         super.connectedCallback();
         this._refresh();
@@ -43,14 +46,24 @@ export class QwcLeaderDeadLetters extends LitElement {
         return this.jsonRpc.getDurableChannels().then(response => {
             const channels = response.result;
             // each channel's dead letters, or why they could not be read
-            return Promise.all(channels.map(c => this.jsonRpc.getDeadLetters({ election: c.election, channel: c.channel })
-                    .then(r => [key(c), { letters: r.result }])
-                    .catch(error => [key(c), { error: message(error) }])))
+            return Promise.all(channels.map(c => this._readPage(c)))
                 .then(entries => {
                     this._letters = new Map(entries);
                     this._channels = channels;
                 });
         }).catch(error => notifier.showErrorMessage(escape(message(error))));
+    }
+
+    _readPage(c) {
+        const afterId = this._afterIds.get(key(c)) || '0';
+        return this.jsonRpc.getDeadLetters({ election: c.election, channel: c.channel, afterId: afterId })
+            .then(r => [key(c), { letters: r.result.letters, more: r.result.more, afterId: afterId }])
+            .catch(error => [key(c), { error: message(error) }]);
+    }
+
+    _turnPage(c, afterId) {
+        this._afterIds.set(key(c), afterId);
+        this._readPage(c).then(([k, entry]) => this._letters = new Map(this._letters).set(k, entry));
     }
 
     render() {
@@ -109,7 +122,8 @@ export class QwcLeaderDeadLetters extends LitElement {
         if (entry.error) {
             return html`<span class="error">unreadable</span>`;
         }
-        return html`${entry.letters.length}`;
+        const paged = entry.more || entry.afterId !== '0';
+        return html`${entry.letters.length}${paged ? ' on this page' : ''}`;
     }
 
     _renderDeadLetters(c) {
@@ -117,11 +131,20 @@ export class QwcLeaderDeadLetters extends LitElement {
         if (entry.error) {
             return html`<h4>Dead letters of ${c.channel}</h4><span class="error">${entry.error}</span>`;
         }
-        if (entry.letters.length === 0) {
+        if (entry.letters.length === 0 && entry.afterId === '0') {
             return '';
         }
+        const last = entry.letters.length > 0 ? entry.letters[entry.letters.length - 1].id : entry.afterId;
         return html`
-            <h4>Dead letters of ${c.channel}</h4>
+            <h4>Dead letters of ${c.channel}${entry.afterId !== '0' ? ` after id ${entry.afterId}` : ''}</h4>
+            <div class="bar">
+                ${entry.afterId !== '0'
+                    ? html`<vaadin-button theme="small" @click="${() => this._turnPage(c, '0')}">First page</vaadin-button>`
+                    : ''}
+                ${entry.more
+                    ? html`<vaadin-button theme="small" @click="${() => this._turnPage(c, last)}">Next page</vaadin-button>`
+                    : ''}
+            </div>
             <vaadin-grid .items="${entry.letters}" all-rows-visible theme="compact row-stripes wrap-cell-content">
                 <vaadin-grid-column header="Id" path="id" auto-width flex-grow="0"></vaadin-grid-column>
                 <vaadin-grid-column header="Attempts" path="attempts" auto-width flex-grow="0"></vaadin-grid-column>
@@ -137,6 +160,9 @@ export class QwcLeaderDeadLetters extends LitElement {
     }
 
     _renderPayload(c, l) {
+        if (l.payload === null || l.payload === undefined) {
+            return html`<span class="none">not read: larger than max-payload-size (see the last error)</span>`;
+        }
         if (!l.shortened) {
             return html`<code class="payload">${l.payload}</code>`;
         }

@@ -164,8 +164,8 @@ class LeaderDevUITest extends DevUIJsonRPCTest {
         assertThat(channel.get("method").asText()).endsWith("Stuck#hold(String)");
         assertThat(channel.get("ordered").asBoolean()).isTrue();
         assertThat(channel.get("exactlyOnce").asBoolean()).isFalse();
-        assertThat(executeJsonRPCMethod("getDeadLetters", Map.of("election", "jobs", "channel", "devui_backlog")))
-                .isEmpty();
+        assertThat(executeJsonRPCMethod("getDeadLetters",
+                Map.of("election", "jobs", "channel", "devui_backlog", "afterId", "0")).get("letters")).isEmpty();
     }
 
     private JsonNode awaitDeadLetter(String lastError) throws Exception {
@@ -176,7 +176,10 @@ class LeaderDevUITest extends DevUIJsonRPCTest {
     }
 
     private JsonNode deadLetters() throws Exception {
-        return executeJsonRPCMethod("getDeadLetters", Map.of("election", "<default>", "channel", "devui_dead"));
+        JsonNode page = executeJsonRPCMethod("getDeadLetters",
+                Map.of("election", "<default>", "channel", "devui_dead", "afterId", "0"));
+        assertThat(page.get("more").asBoolean()).isFalse();
+        return page.get("letters");
     }
 
     private JsonNode durableChannel(String election, String channel) throws Exception {

@@ -3,16 +3,18 @@ package io.quarkiverse.leader.runtime.devui;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import java.util.Collections;
 import java.util.List;
 
 import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.leader.DeadLetter;
+import io.quarkiverse.leader.runtime.devui.DeadLetterViews.Page;
 import io.quarkiverse.leader.runtime.devui.LeaderJsonRpcService.DeadLetterView;
 
 /**
- * Dead letters as the Dev UI shows them: a long payload cut short, never inside a character; ids as strings; the
- * card's count.
+ * Dead letters as the Dev UI shows them: a long payload cut short, never inside a character, one too large to read
+ * as none; ids as strings; the card's count.
  */
 class DeadLetterViewsTest {
 
@@ -44,10 +46,18 @@ class DeadLetterViewsTest {
     }
 
     @Test
-    void theCountAddsTheChannelsAndSaysWhenOneHasMoreOrIsUnreadable() {
-        assertThat(DeadLetterViews.total(List.of(0, 2, 3))).isEqualTo("5");
-        assertThat(DeadLetterViews.total(List.of(1000, 2))).isEqualTo("1002+");
-        assertThat(DeadLetterViews.total(List.of(2, DeadLetterViews.UNKNOWN))).isEqualTo("?");
+    void aPayloadTooLargeToReadIsShownAsNone() {
+        DeadLetterView view = DeadLetterViews.view(new DeadLetter(7, "orders", null, 1, "payload of 2000000 bytes"));
+        assertThat(view.payload()).isNull();
+        assertThat(view.shortened()).isFalse();
+        assertThat(view.payloadLength()).isEqualTo(-1);
+    }
+
+    @Test
+    void theCountAddsTheFirstPagesAndSaysWhenOneHasMoreOrIsUnreadable() {
+        assertThat(DeadLetterViews.total(List.of(page(0, false), page(2, false), page(3, false)))).isEqualTo("5");
+        assertThat(DeadLetterViews.total(List.of(page(1000, true), page(2, false)))).isEqualTo("1002+");
+        assertThat(DeadLetterViews.total(List.of(page(2, false), Page.UNREADABLE))).isEqualTo("?");
     }
 
     @Test
@@ -56,6 +66,10 @@ class DeadLetterViewsTest {
         assertThatThrownBy(() -> DeadLetterViews.parseId("42x"))
                 .isInstanceOf(IllegalArgumentException.class)
                 .hasMessage("A dead letter's id is a whole number (a message id), got '42x'");
+    }
+
+    private static Page page(int letters, boolean more) {
+        return new Page(Collections.nCopies(letters, letter("x")), more);
     }
 
     private static DeadLetter letter(String payload) {

@@ -39,9 +39,16 @@ public class LeaderJsonRpcService {
             boolean exactlyOnce, Long backlog) {
     }
 
-    /** Ids are strings, as lock keys are; a payload over 120 characters is cut short ({@code shortened}). */
+    /**
+     * Ids are strings, as lock keys are; a payload over 120 characters is cut short ({@code shortened}). The payload is
+     * null, and its length -1, when it is larger than max-payload-size, which the last error then says.
+     */
     public record DeadLetterView(String id, int attempts, String lastError, String payload, boolean shortened,
             int payloadLength) {
+    }
+
+    /** A page of a channel's dead letters, and whether another page follows it. */
+    public record DeadLetterPage(List<DeadLetterView> letters, boolean more) {
     }
 
     public record RedeliverOutcome(boolean redelivered, String message) {
@@ -75,19 +82,31 @@ public class LeaderJsonRpcService {
         return channels;
     }
 
-    public Uni<List<DeadLetterView>> getDeadLetters(String election, String channel) {
-        return elections.election(election).deadLetters(channel)
-                .map(letters -> letters.stream().map(DeadLetterViews::view).toList());
+    /**
+     * The page of a channel's dead letters after {@code afterId} ({@code "0"} for the first), as
+     * {@link LeaderElection#deadLetters(String, long)} pages them.
+     */
+    public Uni<DeadLetterPage> getDeadLetters(String election, String channel, String afterId) {
+        return DeadLetterViews.page(elections.election(election), channel, DeadLetterViews.parseId(afterId))
+                .map(page -> new DeadLetterPage(page.letters().stream().map(DeadLetterViews::view).toList(),
+                        page.more()));
     }
 
     /** The whole payload of one dead letter, which {@link #getDeadLetters} shortens. */
     public Uni<String> getDeadLetterPayload(String election, String channel, String id) {
         long messageId = DeadLetterViews.parseId(id);
-        return elections.election(election).deadLetters(channel)
-                .map(letters -> letters.stream().filter(l -> l.id() == messageId).findFirst()
-                        .map(DeadLetter::payload)
-                        .orElseThrow(() -> new NoSuchElementException("No dead letter " + id + " on channel '" + channel
-                                + "' of election " + election + ": it was redelivered or deleted meanwhile")));
+        // the page after the id before it starts with this one, if it is still a dead letter
+        return elections.election(election).deadLetters(channel, messageId - 1)
+                .map(letters -> {
+                    DeadLetter letter = letters.stream().filter(l -> l.id() == messageId).findFirst()
+                            .orElseThrow(() -> new NoSuchElementException("No dead letter " + id + " on channel '"
+                                    + channel + "' of election " + election + ": it was redelivered or deleted meanwhile"));
+                    if (letter.payload() == null) {
+                        throw new IllegalStateException("The payload of dead letter " + id + " is larger than "
+                                + "max-payload-size and was not read (its last error gives its size); read it with SQL");
+                    }
+                    return letter.payload();
+                });
     }
 
     public Uni<RedeliverOutcome> redeliver(String election, String id) {
@@ -101,15 +120,14 @@ public class LeaderJsonRpcService {
     }
 
     /**
-     * The card's badge: how many dead letters the durable channels hold, with a {@code +} when a channel has more than
-     * {@link LeaderElection#deadLetters} returns, {@code ?} when a channel's cannot be read.
+     * The card's badge: how many dead letters the first pages of the durable channels hold, with a {@code +} when a
+     * channel has more pages, {@code ?} when a channel's cannot be read.
      */
     public Uni<String> getDeadLetterCount() {
-        List<Uni<Integer>> counts = new ArrayList<>();
+        List<Uni<DeadLetterViews.Page>> counts = new ArrayList<>();
         for (DurableChannelView channel : getDurableChannels()) {
-            counts.add(elections.election(channel.election()).deadLetters(channel.channel())
-                    .map(List::size)
-                    .onFailure().recoverWithItem(DeadLetterViews.UNKNOWN));
+            counts.add(DeadLetterViews.page(elections.election(channel.election()), channel.channel(), 0)
+                    .onFailure().recoverWithItem(DeadLetterViews.Page.UNREADABLE));
         }
         if (counts.isEmpty()) {
             return Uni.createFrom().item("0");
