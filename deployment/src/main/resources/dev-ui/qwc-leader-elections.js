@@ -82,6 +82,8 @@ export class QwcLeaderElections extends LitElement {
                     <vaadin-grid-column header="Runs on" path="executionModel" auto-width></vaadin-grid-column>
                     <vaadin-grid-column header="Ordered" auto-width
                         ${columnBodyRenderer(m => html`${m.ordered ? 'yes' : 'no'}`, [])}></vaadin-grid-column>
+                    <vaadin-grid-column header="Durable" auto-width
+                        ${columnBodyRenderer(m => html`${m.durable ? 'yes' : 'no'}`, [])}></vaadin-grid-column>
                 </vaadin-grid>
             </div>`;
     }
@@ -103,9 +105,14 @@ export class QwcLeaderElections extends LitElement {
 
     _send() {
         this.jsonRpc.sendNotification({ election: this._election, channel: this._channel, payload: this._payload })
-            .then(response => notifier.showInfoMessage(response.result))
-            .catch(error => notifier.showErrorMessage(error.error ? error.error.message : String(error)));
+            .then(response => notifier.showInfoMessage(escape(response.result)))
+            .catch(error => notifier.showErrorMessage(escape(error.error ? error.error.message : String(error))));
     }
+}
+
+// the notifier renders its message as HTML; channel names and errors come from the form and the application
+function escape(text) {
+    return String(text).replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;');
 }
 
 customElements.define('qwc-leader-elections', QwcLeaderElections);
