@@ -63,8 +63,15 @@ class LeaderDevUITest extends DevUIJsonRPCTest {
         super("quarkus-leader");
     }
 
+    /** One test: each test method of a dev-mode test starts the application anew, which takes long here. */
     @Test
-    void listsTheElectionsAndSendsATestNotification() throws Exception {
+    void theCardsPages() throws Exception {
+        listsTheElectionsAndSendsATestNotification();
+        showsADeadLetterAndRedeliversIt();
+        showsTheBacklogAsTheLeaderCountedIt();
+    }
+
+    private void listsTheElectionsAndSendsATestNotification() throws Exception {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions().untilAsserted(() -> {
             JsonNode elections = executeJsonRPCMethod("getElections");
             assertThat(elections).hasSize(2);
@@ -107,8 +114,7 @@ class LeaderDevUITest extends DevUIJsonRPCTest {
         }
     }
 
-    @Test
-    void showsADeadLetterAndRedeliversIt() throws Exception {
+    private void showsADeadLetterAndRedeliversIt() throws Exception {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                 .until(() -> executeJsonRPCMethod("getElections").get(0).get("role").asText().equals("leader"));
         String payload = "{\"order\": \"" + "x".repeat(300) + "\"}";
@@ -149,8 +155,7 @@ class LeaderDevUITest extends DevUIJsonRPCTest {
                 + " in election <default>: it was redelivered or deleted meanwhile");
     }
 
-    @Test
-    void showsTheBacklogAsTheLeaderCountedIt() throws Exception {
+    private void showsTheBacklogAsTheLeaderCountedIt() throws Exception {
         await().atMost(Duration.ofSeconds(30)).ignoreExceptions()
                 .until(() -> executeJsonRPCMethod("getElections").get(1).get("role").asText().equals("leader"));
         for (int i = 0; i < 3; i++) {
