@@ -10,16 +10,15 @@ import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
- * A max-payload-size beyond what a PostgreSQL text value holds fails start-up, naming the setting and the range,
- * instead of a bound that the leader's queries could not keep.
+ * A max-payload-size beyond what a leader reads in one fetch fails start-up, naming the setting and the range.
  */
 class InvalidDurablePayloadSizeTest {
 
     @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.create()
-            .overrideConfigKey("quarkus.leader.durable.max-payload-size", "2G")
+            .overrideConfigKey("quarkus.leader.durable.max-payload-size", "65M")
             .assertException(e -> assertThat(e).hasStackTraceContaining("quarkus.leader.durable.max-payload-size must be"
-                    + " between 1 byte and 1G (PostgreSQL's limit for a text value), got 2147483648"));
+                    + " between 1 byte and 64M, got 68157440; keep larger data in a table of its own and send its key"));
 
     @Test
     void startupFails() {

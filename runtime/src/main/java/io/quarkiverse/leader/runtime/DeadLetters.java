@@ -3,6 +3,7 @@ package io.quarkiverse.leader.runtime;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.concurrent.TimeoutException;
 
 import io.quarkiverse.leader.DeadLetter;
 import io.quarkiverse.leader.LeaderElection;
@@ -18,12 +19,14 @@ final class DeadLetters {
     private final MessageStore store;
     private final DatasourcePool pool;
     private final Duration timeout;
+    private final String timeoutProperty;
     private final long maxPayloadBytes;
 
-    DeadLetters(MessageStore store, DatasourcePool pool, Duration timeout, long maxPayloadBytes) {
+    DeadLetters(MessageStore store, DatasourcePool pool, Duration timeout, String timeoutProperty, long maxPayloadBytes) {
         this.store = store;
         this.pool = pool;
         this.timeout = timeout;
+        this.timeoutProperty = timeoutProperty;
         this.maxPayloadBytes = maxPayloadBytes;
     }
 
@@ -45,13 +48,17 @@ final class DeadLetters {
                     }
                     return List.copyOf(letters);
                 })
-                .ifNoItem().after(timeout).fail();
+                .ifNoItem().after(timeout).failWith(() -> late("read the dead letters of channel '" + channel + "'"));
+    }
+
+    private TimeoutException late(String what) {
+        return new TimeoutException("PostgreSQL did not " + what + " within " + timeout + " (" + timeoutProperty + ")");
     }
 
     /** In one statement with the leader's wake-up, which PostgreSQL delivers as it commits. */
     Uni<Boolean> redeliver(long id) {
         return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().redeliverSql()).execute(Tuple.of(id)))
                 .map(rows -> rows.size() > 0)
-                .ifNoItem().after(timeout).fail();
+                .ifNoItem().after(timeout).failWith(() -> late("redeliver message " + id));
     }
 }

@@ -33,6 +33,7 @@ final class DurableChannel {
     private final LeaderMetrics metrics;
     private final MessageStore store;
     private final DatasourcePool pool;
+    private final Context context;
     private final Executor onContext;
     private final BooleanSupplier leading;
     private final Limits limits;
@@ -51,6 +52,7 @@ final class DurableChannel {
         this.metrics = metrics;
         this.store = store;
         this.pool = pool;
+        this.context = context;
         this.onContext = task -> context.runOnContext(v -> task.run());
         this.leading = leading;
         this.limits = limits;
@@ -270,6 +272,11 @@ final class DurableChannel {
             }
             pausedUntil = System.nanoTime() + delay.toNanos();
             LOG.debugf("Durable channel '%s' pauses for %s", method.channel, delay);
+            context.owner().setTimer(delay.toMillis() + 1, id -> { // on the election's context, set from it
+                if (run == this) {
+                    wake();
+                }
+            });
         }
 
         /**

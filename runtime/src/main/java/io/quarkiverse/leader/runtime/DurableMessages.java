@@ -42,7 +42,8 @@ final class DurableMessages {
                 durable.maxPayloadSize().asLongValue(), property(election, "durable.max-payload-size"),
                 methods.plainChannels(), methods.durableChannels().keySet()), config.sendTimeout(),
                 property(election, "send-timeout"));
-        this.deadLetters = new DeadLetters(store, pool, config.sendTimeout(), durable.maxPayloadSize().asLongValue());
+        this.deadLetters = new DeadLetters(store, pool, config.sendTimeout(), property(election, "send-timeout"),
+                durable.maxPayloadSize().asLongValue());
     }
 
     /** Each durable channel's backlog, as the leader last counted it; empty elsewhere. */

@@ -38,8 +38,9 @@ public final class ElectionSession {
     private volatile long term;
     private volatile Duration lastAcquireTime;
 
+    private volatile SessionAttempt attempt; // written on the context; read by fenced transactions, on other threads
+
     // confined to the context
-    private volatile SessionAttempt attempt; // read by fenced transactions, on other threads
     private Future<Void> steppingDown;
     private Future<Void> left;
 

@@ -91,8 +91,11 @@ final class ElectionSettings {
         }
     }
 
-    /** About the largest text value PostgreSQL stores (1 GB less a byte): a payload near it fails there. */
-    static final long MAX_TEXT_BYTES = 1L << 30;
+    /**
+     * The largest max-payload-size: a leader reads a payload in one fetch, bounded by send-timeout, and holds it in
+     * memory; PostgreSQL's own limit (1 GB) is far beyond what either allows.
+     */
+    static final long MAX_PAYLOAD_BYTES = 64L << 20;
 
     private static void validateDurable(String name, ElectionConfig.Durable durable) {
         if (durable.table().isBlank()) {
@@ -133,9 +136,10 @@ final class ElectionSettings {
                     + durable.maxAttempts());
         }
         long maxPayload = durable.maxPayloadSize().asLongValue();
-        if (maxPayload < 1 || maxPayload > MAX_TEXT_BYTES) { // a PostgreSQL text value holds at most 1 GB
+        if (maxPayload < 1 || maxPayload > MAX_PAYLOAD_BYTES) {
             throw new ConfigurationException(property(name, "durable.max-payload-size") + " must be between 1 byte and"
-                    + " 1G (PostgreSQL's limit for a text value), got " + durable.maxPayloadSize().asLongValue());
+                    + " 64M, got " + durable.maxPayloadSize().asLongValue() + "; keep larger data in a table of its own"
+                    + " and send its key");
         }
     }
 

@@ -179,8 +179,8 @@ public interface LeaderConfig {
             String table();
 
             /**
-             * The schema of the message table and of the send function; the first schema of the session's
-             * {@code search_path} when unset.
+             * The schema of the message table and of the send function; when unset, the schema that the application's
+             * {@code search_path} creates in ({@code current_schema()}), which the send function then names.
              */
             Optional<String> schema();
 
@@ -206,7 +206,7 @@ public interface LeaderConfig {
             boolean createTable();
 
             /**
-             * The largest payload {@code send} accepts, in bytes of UTF-8 once serialised, from 1 byte to {@code 1G}; a
+             * The largest payload {@code send} accepts, in bytes of UTF-8 once serialised, from 1 byte to {@code 64M}; a
              * larger one fails before anything is sent, and one stored by SQL is not read by the leader but becomes a dead
              * letter. PostgreSQL's 8000-byte limit of {@code NOTIFY} does not apply to durable messages.
              */

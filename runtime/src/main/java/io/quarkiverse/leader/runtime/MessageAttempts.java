@@ -108,6 +108,7 @@ final class MessageAttempts {
                     metrics.deadLettered(method.election, method.channel, method.description);
                 })
                 .replaceWith(Outcome.DEAD_LETTER)
+                .onFailure(AlreadyGone.class).recoverWithItem(Outcome.ACKNOWLEDGED) // gone meanwhile
                 .onFailure().recoverWithItem(Outcome.UNRECORDED);
     }
 
@@ -131,13 +132,7 @@ final class MessageAttempts {
                         : conn.preparedQuery(store.table().ackOneSql()).execute(Tuple.of(message.id()))
                                 // gone meanwhile: roll back, or its effect would happen twice
                                 .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(COMMITTED)
-                                        : Uni.createFrom().failure(new AlreadyGone()))))
-                // the fence, the acknowledgement and the commit too: a connection gone silent must not hold the
-                // channel until TCP gives up; a commit that landed after all is found by the next attempt's
-                // acknowledgement, which then deletes nothing and rolls back
-                .ifNoItem().after(policy.callTimeout().plus(queryTimeout.multipliedBy(3)))
-                .failWith(() -> new TimeoutException("the fenced transaction of " + method.description
-                        + " did not complete within call-timeout " + policy.callTimeout() + " and three query timeouts"));
+                                        : Uni.createFrom().failure(new AlreadyGone()))));
     }
 
     /** The call, failed as a failed attempt once it has taken {@code call-timeout}. */
@@ -179,7 +174,10 @@ final class MessageAttempts {
         return pool.mutiny().preparedQuery(store.table().failedAttemptSql())
                 .execute(Tuple.of(message.id(), describe(error), dead))
                 .ifNoItem().after(queryTimeout).fail()
-                .onFailure().transform(e -> {
+                // acknowledged meanwhile (a late commit of its own, another instance), or deleted: nothing to record
+                .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(rows)
+                        : Uni.createFrom().failure(new AlreadyGone()))
+                .onFailure(e -> !(e instanceof AlreadyGone)).transform(e -> {
                     LOG.warnf("Could not record the failure of durable message %d of channel '%s' (%s) by %s (%s);"
                             + " it stays pending, and the channel pauses before it tries again", message.id(),
                             method.channel, error, method.description, SessionSetup.describe(e));
