@@ -81,6 +81,13 @@ public class BenchmarkResource {
         durableProbe.recorder(channel).reset();
     }
 
+    /** How many messages the channel's probe has seen: cheap enough to poll while a run goes on. */
+    @GET
+    @Path("durable/count")
+    public int durableCount(@QueryParam("channel") String channel) {
+        return durableProbe.recorder(channel).count();
+    }
+
     @GET
     @Path("durable/stats")
     public Map<String, Object> durableStats(@QueryParam("channel") String channel) {

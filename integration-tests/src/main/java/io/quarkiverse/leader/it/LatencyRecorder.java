@@ -8,17 +8,20 @@ import java.util.concurrent.atomic.AtomicLong;
 
 /**
  * What one benchmark probe saw: how many messages, when the first and the last arrived, and each one's latency from
- * the sender's clock reading in its payload (up to a fixed number of them, so that the probe never grows).
+ * the sender's clock reading in its payload (up to a fixed number of them, so that the probe never grows). The
+ * latencies' array is allocated at the first {@link #reset()}: a probe that is not in use keeps no large array in the
+ * heap, where it would add to the live set and so to the collector's concurrent cycles, whose pauses are the tails.
  */
 final class LatencyRecorder {
 
-    private final long[] latencies;
+    private final int capacity;
+    private volatile long[] latencies = new long[0];
     private final AtomicInteger count = new AtomicInteger();
     private final AtomicLong firstMicros = new AtomicLong();
     private final AtomicLong lastMicros = new AtomicLong();
 
     LatencyRecorder(int capacity) {
-        latencies = new long[capacity];
+        this.capacity = capacity;
     }
 
     /** A message sent at {@code sentMicros} (the sender's clock) has arrived now. */
@@ -28,8 +31,9 @@ final class LatencyRecorder {
         if (i == 0) {
             firstMicros.set(now);
         }
-        if (i < latencies.length) {
-            latencies[i] = now - sentMicros;
+        long[] kept = latencies;
+        if (i < kept.length) {
+            kept[i] = now - sentMicros;
         }
         lastMicros.set(now);
     }
@@ -41,15 +45,23 @@ final class LatencyRecorder {
         return Long.parseLong(payload, start, end, 10);
     }
 
-    void reset() {
+    int count() {
+        return count.get();
+    }
+
+    synchronized void reset() {
+        if (latencies.length < capacity) {
+            latencies = new long[capacity];
+        }
         count.set(0);
         firstMicros.set(0);
         lastMicros.set(0);
     }
 
     Map<String, Object> stats() {
-        int n = Math.min(count.get(), latencies.length);
-        long[] sorted = Arrays.copyOf(latencies, n);
+        long[] kept = latencies;
+        int n = Math.min(count.get(), kept.length);
+        long[] sorted = Arrays.copyOf(kept, n);
         Arrays.sort(sorted);
         Map<String, Object> stats = new LinkedHashMap<>();
         stats.put("count", count.get());

@@ -195,13 +195,19 @@ class BenchIT {
             bench.run();
         } finally {
             Map<String, Object> durable = new LinkedHashMap<>(bench.results());
-            durable.put("environment", Map.of("cores", Runtime.getRuntime().availableProcessors(), "java",
-                    System.getProperty("java.version"), "postgresql",
-                    TestPostgres.sql("SHOW server_version").get(0).getString(0)));
+            Map<String, Object> environment = new LinkedHashMap<>();
+            environment.put("cores", Runtime.getRuntime().availableProcessors());
+            environment.put("java", System.getProperty("java.version"));
+            // commits cost what these say, for the instances and pgbench alike
+            for (String setting : List.of("server_version", "synchronous_commit", "fsync")) {
+                environment.put(setting, TestPostgres.sql("SHOW " + setting).get(0).getString(0));
+            }
+            durable.put("environment", environment);
             Path out = Path.of("target", "bench", "durable.json");
             Files.createDirectories(out.getParent());
             new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), durable);
             System.out.println();
+            System.out.println("[bench] " + environment);
             bench.table().forEach(line -> System.out.println("[bench] " + line));
             System.out.println("[bench] written to " + out.toAbsolutePath());
         }

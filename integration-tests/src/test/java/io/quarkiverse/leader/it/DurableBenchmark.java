@@ -24,6 +24,7 @@ final class DurableBenchmark {
 
     static final String AT_LEAST_ONCE = DurableBenchmarkProbe.AT_LEAST_ONCE;
     static final String EXACTLY_ONCE = DurableBenchmarkProbe.EXACTLY_ONCE;
+    static final String EXACTLY_ONCE_UNORDERED = DurableBenchmarkProbe.EXACTLY_ONCE_UNORDERED;
     /** A channel no method declares: its messages stay in the table, so that a send run measures sending alone. */
     static final String UNHANDLED = "bench_unhandled";
     static final String MESSAGES = MessageTable.DEFAULT_TABLE;
@@ -31,6 +32,8 @@ final class DurableBenchmark {
     static final Duration PGBENCH_DURATION = Duration.ofSeconds(Integer.getInteger("bench.pgbench-seconds", 8));
     static final int BACKLOG = Integer.getInteger("bench.durable-backlog", 20_000);
     static final int EXACTLY_ONCE_MESSAGES = Integer.getInteger("bench.exactly-once-messages", 10_000);
+    // the JIT's: a first run of 500 went at half the rate of the runs after it
+    static final int EXACTLY_ONCE_WARMUP = 5_000;
     static final int SEND_MESSAGES = Integer.getInteger("bench.send-messages", 20_000);
     static final int SENDERS = 4;
     static final Duration IDLE_WINDOW = Duration.ofSeconds(Integer.getInteger("bench.idle-seconds", 30));
@@ -69,12 +72,13 @@ final class DurableBenchmark {
     void run() throws Exception {
         TestPostgres.sql("CREATE TABLE IF NOT EXISTS bench_effect (payload text NOT NULL)");
         TestPostgres.sql("TRUNCATE bench_effect");
-        Map<String, Double> baselines = baselines();
+        Map<String, Double> baselines = baselines("before");
+        results.put("pgbench", baselines);
         AppInstance leader = starter.apply(config);
         await().atMost(Duration.ofSeconds(30)).until(leader::isLeader);
         AppInstance follower = starter.apply(config);
         latency(leader, follower);
-        exactlyOnce(leader, baselines.get("insert_delete_1_client_tps"));
+        exactlyOnce(leader, baselines.get("insert_delete_1_client_tps"), baselines.get("insert_delete_4_clients_tps"));
         drainWhileLeading(leader, baselines.get("insert_delete_4_clients_tps"));
         send(follower, baselines.get("insert_4_clients_tps"), baselines.get("send_function_4_clients_tps"));
         leader.stop();
@@ -82,11 +86,13 @@ final class DurableBenchmark {
         drainAtStart(baselines.get("insert_delete_4_clients_tps"));
         idleCost();
         messageTable();
+        // the machine's load moves every figure: the same baselines again, at the end
+        results.put("pgbench_after", baselines("after"));
     }
 
     // ---- pgbench baselines
 
-    private Map<String, Double> baselines() throws Exception {
+    private Map<String, Double> baselines(String when) throws Exception {
         TestPostgres.sql("DROP FUNCTION IF EXISTS " + PGBENCH_TABLE.qualifiedFunction() + "(text, text)");
         TestPostgres.sql("DROP TABLE IF EXISTS " + PGBENCH_TABLE.qualifiedName());
         for (String statement : PGBENCH_TABLE.ddl().split(";\n(?=CREATE)")) {
@@ -99,12 +105,11 @@ final class DurableBenchmark {
         baselines.put("send_function_4_clients_tps", pgbench(SEND_FUNCTION, 4));
         TestPostgres.sql("DROP FUNCTION " + PGBENCH_TABLE.qualifiedFunction() + "(text, text)");
         TestPostgres.sql("DROP TABLE " + PGBENCH_TABLE.qualifiedName());
-        results.put("pgbench", baselines);
         table.add(String.format("%-44s insert+delete 1 client %.0f  4 clients %.0f  insert 4 clients %.0f",
-                "pgbench -M prepared, " + PGBENCH_DURATION.toSeconds() + " s (tx/s)",
+                "pgbench -M prepared, " + PGBENCH_DURATION.toSeconds() + " s, " + when + " (tx/s)",
                 baselines.get("insert_delete_1_client_tps"), baselines.get("insert_delete_4_clients_tps"),
                 baselines.get("insert_4_clients_tps")));
-        table.add(String.format("%-44s %.0f", "pgbench send function, 4 clients (tx/s)",
+        table.add(String.format("%-44s %.0f", "pgbench send function, 4 clients, " + when + " (tx/s)",
                 baselines.get("send_function_4_clients_tps")));
         return baselines;
     }
@@ -120,19 +125,25 @@ final class DurableBenchmark {
 
     /** From the sender's clock just before {@code send} to the start of the leader's method, paced. */
     private void latency(AppInstance leader, AppInstance follower) {
-        sendAndAwait(leader, follower, AT_LEAST_ONCE, 2_000, 1_000); // warm-up
+        // warm-up: a 200/s run after 2,000 messages had the JIT's compilations in it (the leader's CPU per message
+        // five times that of the 1,000/s run after it)
+        sendAndAwait(leader, follower, AT_LEAST_ONCE, 10_000, 1_000);
         Map<String, Object> latency = new LinkedHashMap<>();
         for (int[] run : new int[][] { { 200, Integer.getInteger("bench.durable-latency-200", 4_000) },
                 { 1_000, Integer.getInteger("bench.durable-latency-1000", 10_000) } }) {
+            ProcessCounters before = ProcessCounters.of(leader.pid());
             Map<String, Object> stats = sendAndAwait(leader, follower, AT_LEAST_ONCE, run[1], run[0]);
+            ProcessCounters used = ProcessCounters.of(leader.pid()).since(before);
             Map<String, Object> ms = new LinkedHashMap<>();
             ms.put("messages", run[1]);
             ms.put("p50", micros(stats, "p50Micros"));
             ms.put("p99", micros(stats, "p99Micros"));
             ms.put("p999", micros(stats, "p999Micros"));
+            ms.putAll(perMessage(used, run[1]));
             latency.put("at_" + run[0] + "_per_s", ms);
             table.add(String.format("%-44s p50 %.3f  p99 %.3f  p99.9 %.3f", "send -> durable method, " + run[0]
                     + "/s (ms)", ms.get("p50"), ms.get("p99"), ms.get("p999")));
+            table.add(perMessageRow(used, run[1]));
         }
         results.put("latency_ms", latency);
     }
@@ -147,37 +158,63 @@ final class DurableBenchmark {
 
     // ---- throughput
 
-    /** A backlog committed at once while a warm leader leads, on the method that takes the connection. */
-    private void exactlyOnce(AppInstance leader, double baseline) {
-        store(EXACTLY_ONCE, 500); // warm-up
-        awaitHandled(leader, EXACTLY_ONCE, 500);
-        TestPostgres.sql("TRUNCATE bench_effect");
-        reset(leader, EXACTLY_ONCE);
-        store(EXACTLY_ONCE, EXACTLY_ONCE_MESSAGES);
-        double rate = rate(awaitHandled(leader, EXACTLY_ONCE, EXACTLY_ONCE_MESSAGES));
-        long effects = TestPostgres.sql("SELECT count(*) FROM bench_effect").get(0).getLong(0);
-        long distinct = TestPostgres.sql("SELECT count(DISTINCT payload) FROM bench_effect").get(0).getLong(0);
+    /**
+     * A backlog committed at once while a warm leader leads, on the method that takes the connection: ordered (one
+     * transaction at a time), then with {@code ordered = false}.
+     */
+    private void exactlyOnce(AppInstance leader, double oneClient, double fourClients) {
         Map<String, Object> once = new LinkedHashMap<>();
-        once.put("messages", EXACTLY_ONCE_MESSAGES);
-        once.put("per_s", Math.round(rate));
-        once.put("ratio_to_insert_delete_1_client", ratio(rate, baseline));
-        once.put("effects", effects);
+        for (String channel : List.of(EXACTLY_ONCE, EXACTLY_ONCE_UNORDERED)) {
+            boolean ordered = channel.equals(EXACTLY_ONCE);
+            double baseline = ordered ? oneClient : fourClients;
+            store(channel, EXACTLY_ONCE_WARMUP);
+            awaitHandled(leader, channel, EXACTLY_ONCE_WARMUP);
+            TestPostgres.sql("TRUNCATE bench_effect");
+            reset(leader, channel);
+            long commitsBefore = commits();
+            ProcessCounters before = ProcessCounters.of(leader.pid());
+            store(channel, EXACTLY_ONCE_MESSAGES);
+            Map<String, Object> stats = awaitHandled(leader, channel, EXACTLY_ONCE_MESSAGES);
+            ProcessCounters used = ProcessCounters.of(leader.pid()).since(before);
+            double commitsPerMessage = (commits() - commitsBefore) / (double) EXACTLY_ONCE_MESSAGES;
+            double rate = rate(stats);
+            long effects = TestPostgres.sql("SELECT count(*) FROM bench_effect").get(0).getLong(0);
+            long distinct = TestPostgres.sql("SELECT count(DISTINCT payload) FROM bench_effect").get(0).getLong(0);
+            Map<String, Object> run = new LinkedHashMap<>();
+            run.put("messages", EXACTLY_ONCE_MESSAGES);
+            run.put("per_s", Math.round(rate));
+            run.put(ordered ? "ratio_to_insert_delete_1_client" : "ratio_to_insert_delete_4_clients",
+                    ratio(rate, baseline));
+            run.put("effects", effects);
+            run.put("database_commits_per_message", round(commitsPerMessage));
+            run.putAll(perMessage(used, EXACTLY_ONCE_MESSAGES));
+            once.put(ordered ? "ordered" : "unordered", run);
+            table.add(String.format("%-44s %.0f  ratio to pgbench insert+delete, %s %.2f  effects %d",
+                    "exactly once, " + (ordered ? "ordered" : "ordered = false") + " (msg/s)", rate,
+                    ordered ? "1 client" : "4 clients", ratio(rate, baseline), effects));
+            table.add(perMessageRow(used, EXACTLY_ONCE_MESSAGES));
+            // gross breakage only: each message's effect once, no more, no less
+            assertThat(effects).isEqualTo(EXACTLY_ONCE_MESSAGES);
+            assertThat(distinct).isEqualTo(EXACTLY_ONCE_MESSAGES);
+        }
         results.put("exactly_once", once);
-        table.add(String.format("%-44s %.0f  ratio to pgbench insert+delete, 1 client %.2f  effects %d",
-                "exactly once, SqlConnection method (msg/s)", rate, ratio(rate, baseline), effects));
-        // gross breakage only: each message's effect once, no more, no less
-        assertThat(effects).isEqualTo(EXACTLY_ONCE_MESSAGES);
-        assertThat(distinct).isEqualTo(EXACTLY_ONCE_MESSAGES);
     }
 
     /** A backlog committed in one transaction while a warm leader leads: its statements were prepared on an empty table. */
     private void drainWhileLeading(AppInstance leader, double baseline) {
+        store(AT_LEAST_ONCE, BACKLOG); // warm-up
+        awaitHandled(leader, AT_LEAST_ONCE, BACKLOG);
         reset(leader, AT_LEAST_ONCE);
+        ProcessCounters before = ProcessCounters.of(leader.pid());
         store(AT_LEAST_ONCE, BACKLOG);
         double rate = rate(awaitHandled(leader, AT_LEAST_ONCE, BACKLOG));
-        results.put("drain_warm_leader", drain(rate, baseline));
+        ProcessCounters used = ProcessCounters.of(leader.pid()).since(before);
+        Map<String, Object> drain = drain(rate, baseline);
+        drain.putAll(perMessage(used, BACKLOG));
+        results.put("drain_warm_leader", drain);
         table.add(String.format("%-44s %.0f  ratio to pgbench insert+delete, 4 clients %.2f", "drain " + BACKLOG
                 + ", committed while leading (msg/s)", rate, ratio(rate, baseline)));
+        table.add(perMessageRow(used, BACKLOG));
     }
 
     /** A backlog stored while no instance runs, drained by the leader that starts next. */
@@ -188,7 +225,7 @@ final class DurableBenchmark {
         leader.stop();
         results.put("drain_new_leader", drain(rate, baseline));
         table.add(String.format("%-44s %.0f  ratio to pgbench insert+delete, 4 clients %.2f", "drain " + BACKLOG
-                + ", stored before the leader started (msg/s)", rate, ratio(rate, baseline)));
+                + ", stored before a new leader started (msg/s)", rate, ratio(rate, baseline)));
     }
 
     private static Map<String, Object> drain(double rate, double baseline) {
@@ -197,6 +234,21 @@ final class DurableBenchmark {
         drain.put("per_s", Math.round(rate));
         drain.put("ratio_to_insert_delete_4_clients", ratio(rate, baseline));
         return drain;
+    }
+
+    /** The leader's CPU time and its threads' context switches per message, over a run. */
+    private static Map<String, Object> perMessage(ProcessCounters used, int messages) {
+        Map<String, Object> per = new LinkedHashMap<>();
+        per.put("leader_cpu_us_per_message", round(used.cpuMicros() / (double) messages));
+        per.put("leader_voluntary_switches_per_message", round(used.voluntarySwitches() / (double) messages));
+        per.put("leader_involuntary_switches_per_message", round(used.involuntarySwitches() / (double) messages));
+        return per;
+    }
+
+    private static String perMessageRow(ProcessCounters used, int messages) {
+        return String.format("%-44s CPU %.1f us  context switches %.2f voluntary, %.2f involuntary", "  leader, per"
+                + " message", used.cpuMicros() / (double) messages, used.voluntarySwitches() / (double) messages,
+                used.involuntarySwitches() / (double) messages);
     }
 
     /** {@value #SENDERS} sends in flight in one instance, to a channel no method takes: {@code send} alone. */
@@ -231,37 +283,45 @@ final class DurableBenchmark {
         off.put("quarkus.leader.enabled", "false");
         Map<String, String> noPoll = new LinkedHashMap<>(config);
         noPoll.put("quarkus.leader.durable.poll-interval", "1h");
-        double disabled = idleCommits(off, false);
-        double withoutCheck = idleCommits(noPoll, true);
-        double withDefaults = idleCommits(config, true);
-        int channels = 3; // the sample's orders, bench_durable and bench_once
+        double[] disabled = idleCommits(off, false);
+        double[] withoutCheck = idleCommits(noPoll, true);
+        double[] withDefaults = idleCommits(config, true);
+        int channels = 4; // the sample's orders, bench_durable, bench_once and bench_once_unordered
         Map<String, Object> idle = new LinkedHashMap<>();
         idle.put("window_s", IDLE_WINDOW.toSeconds());
-        idle.put("election_disabled_tx_per_s", round(disabled));
-        idle.put("leader_poll_interval_1h_tx_per_s", round(withoutCheck));
-        idle.put("leader_defaults_tx_per_s", round(withDefaults));
+        idle.put("election_disabled_tx_per_s", round(disabled[0]));
+        idle.put("leader_poll_interval_1h_tx_per_s", round(withoutCheck[0]));
+        idle.put("leader_defaults_tx_per_s", round(withDefaults[0]));
         idle.put("durable_channels", channels);
-        idle.put("per_durable_channel_tx_per_s", round((withDefaults - withoutCheck) / channels));
+        idle.put("per_durable_channel_tx_per_s", round((withDefaults[0] - withoutCheck[0]) / channels));
+        idle.put("election_disabled_cpu_ms_per_s", round(disabled[1]));
+        idle.put("leader_poll_interval_1h_cpu_ms_per_s", round(withoutCheck[1]));
+        idle.put("leader_defaults_cpu_ms_per_s", round(withDefaults[1]));
         results.put("idle", idle);
         table.add(String.format("%-44s off %.2f  leading, no periodic check %.2f  leading %.2f",
-                "idle database tx/s (" + channels + " durable channels)", disabled, withoutCheck, withDefaults));
+                "idle database tx/s (" + channels + " durable channels)", disabled[0], withoutCheck[0], withDefaults[0]));
         table.add(String.format("%-44s %.2f", "one idle durable channel, poll-interval 1s (tx/s)",
-                (withDefaults - withoutCheck) / channels));
+                (withDefaults[0] - withoutCheck[0]) / channels));
+        table.add(String.format("%-44s off %.1f  leading, no periodic check %.1f  leading %.1f",
+                "idle instance's CPU (ms per s)", disabled[1], withoutCheck[1], withDefaults[1]));
     }
 
-    private double idleCommits(Map<String, String> instanceConfig, boolean leads) {
+    /** The database's commits per second and the instance's CPU milliseconds per second, over IDLE_WINDOW. */
+    private double[] idleCommits(Map<String, String> instanceConfig, boolean leads) {
         AppInstance instance = starter.apply(instanceConfig);
         if (leads) {
             await().atMost(Duration.ofSeconds(30)).until(instance::isLeader);
         }
         sleepMillis(3_000); // start-up's statements done, and flushed to the statistics
         long before = commits();
+        ProcessCounters counters = ProcessCounters.of(instance.pid());
         long start = System.nanoTime();
         sleepMillis(IDLE_WINDOW.toMillis());
         long after = commits();
+        ProcessCounters used = ProcessCounters.of(instance.pid()).since(counters);
         double seconds = (System.nanoTime() - start) / 1e9;
         instance.stop();
-        return (after - before) / seconds;
+        return new double[] { (after - before) / seconds, used.cpuMicros() / 1000.0 / seconds };
     }
 
     /** Committed transactions of the test database so far, as the statistics have them. */
@@ -307,8 +367,10 @@ final class DurableBenchmark {
     }
 
     private static Map<String, Object> awaitHandled(AppInstance leader, String channel, int expected) {
+        // the count alone while the run goes on: the stats copy and sort every latency
         await().atMost(Duration.ofSeconds(120)).pollInterval(Duration.ofMillis(200))
-                .until(() -> ((Number) stats(leader, channel).get("count")).longValue() >= expected);
+                .until(() -> Integer.parseInt(given().port(leader.port()).queryParam("channel", channel)
+                        .get("/bench/durable/count").then().statusCode(200).extract().asString().trim()) >= expected);
         return stats(leader, channel);
     }
 
