@@ -11,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.regex.Pattern;
 
 import io.quarkiverse.leader.runtime.MessageTable;
 import io.quarkiverse.leader.test.TestPostgres;
@@ -41,6 +42,7 @@ final class DurableBenchmark {
     /** A table shaped like the message table (same columns, defaults, indexes and send function), for pgbench. */
     static final MessageTable PGBENCH_TABLE = new MessageTable(Optional.empty(), "bench_pgbench_message",
             "bench_pgbench_send", "bench_pgbench_wakeup", true, "", "");
+    static final Pattern BACKLOG_KEY = Pattern.compile("\"durable\\.[^\"]+\\.backlog\"");
     static final String PAYLOAD = "{\"sentMicros\":0,\"seq\":0,\"pad\":\"\"}";
     static final String INSERT_DELETE = "BEGIN;\n"
             + "INSERT INTO bench_pgbench_message (channel, payload) VALUES ('pgbench', '" + PAYLOAD + "') RETURNING id \\gset\n"
@@ -55,6 +57,7 @@ final class DurableBenchmark {
     private final Map<String, String> config;
     private final Map<String, Object> results = new LinkedHashMap<>();
     private final List<String> table = new ArrayList<>();
+    private int durableChannels;
 
     DurableBenchmark(Function<Map<String, String>, AppInstance> starter, Map<String, String> config) {
         this.starter = starter;
@@ -286,7 +289,7 @@ final class DurableBenchmark {
         double[] disabled = idleCommits(off, false);
         double[] withoutCheck = idleCommits(noPoll, true);
         double[] withDefaults = idleCommits(config, true);
-        int channels = 4; // the sample's orders, bench_durable, bench_once and bench_once_unordered
+        int channels = durableChannels;
         Map<String, Object> idle = new LinkedHashMap<>();
         idle.put("window_s", IDLE_WINDOW.toSeconds());
         idle.put("election_disabled_tx_per_s", round(disabled[0]));
@@ -311,6 +314,9 @@ final class DurableBenchmark {
         AppInstance instance = starter.apply(instanceConfig);
         if (leads) {
             await().atMost(Duration.ofSeconds(30)).until(instance::isLeader);
+            // the sample's durable channels, as the leader's readiness data lists their backlogs
+            await().atMost(Duration.ofSeconds(30)).until(() -> durableChannels(instance) > 0);
+            durableChannels = durableChannels(instance);
         }
         sleepMillis(3_000); // start-up's statements done, and flushed to the statistics
         long before = commits();
@@ -322,6 +328,11 @@ final class DurableBenchmark {
         double seconds = (System.nanoTime() - start) / 1e9;
         instance.stop();
         return new double[] { (after - before) / seconds, used.cpuMicros() / 1000.0 / seconds };
+    }
+
+    private static int durableChannels(AppInstance leader) {
+        String ready = given().port(leader.port()).get("/q/health/ready").then().extract().asString();
+        return (int) BACKLOG_KEY.matcher(ready).results().count();
     }
 
     /** Committed transactions of the test database so far, as the statistics have them. */
