@@ -45,8 +45,9 @@ import io.vertx.sqlclient.Tuple;
  * The benchmark ({@code mvn -B verify -Pbench}): failover, notification latency, throughput against the raw
  * PostgreSQL ceiling measured in the same run, and what an idle instance costs; and the heap of a leader whose slow
  * method gets a burst far beyond its mailbox. Prints a table and writes {@code target/bench/results.json} (and
- * {@code mailbox.json}). Figures, not assertions: only gross breakage fails it. One case alone:
- * {@code -Dit.test=BenchIT#measure} or {@code -Dit.test=BenchIT#boundedMailbox}.
+ * {@code mailbox.json}); and durable channels beside pgbench baselines ({@code durable.json}). Figures, not assertions:
+ * only gross breakage fails it. One case alone: {@code -Dit.test=BenchIT#measure}, {@code BenchIT#boundedMailbox} or
+ * {@code BenchIT#durable}.
  */
 class BenchIT {
 
@@ -179,6 +180,37 @@ class BenchIT {
 
     private static double mb(long bytes) {
         return Math.round(bytes / 1024.0 / 1024.0 * 10) / 10.0;
+    }
+
+    // ---- durable channels
+
+    /**
+     * Durable channels beside pgbench baselines measured in the same run on the same database (see
+     * {@link DurableBenchmark}); writes {@code target/bench/durable.json}.
+     */
+    @Test
+    void durable() throws Exception {
+        DurableBenchmark bench = new DurableBenchmark(this::start, CONFIG);
+        try {
+            bench.run();
+        } finally {
+            Map<String, Object> durable = new LinkedHashMap<>(bench.results());
+            Map<String, Object> environment = new LinkedHashMap<>();
+            environment.put("cores", Runtime.getRuntime().availableProcessors());
+            environment.put("java", System.getProperty("java.version"));
+            // commits cost what these say, for the instances and pgbench alike
+            for (String setting : List.of("server_version", "synchronous_commit", "fsync")) {
+                environment.put(setting, TestPostgres.sql("SHOW " + setting).get(0).getString(0));
+            }
+            durable.put("environment", environment);
+            Path out = Path.of("target", "bench", "durable.json");
+            Files.createDirectories(out.getParent());
+            new ObjectMapper().enable(SerializationFeature.INDENT_OUTPUT).writeValue(out.toFile(), durable);
+            System.out.println();
+            System.out.println("[bench] " + environment);
+            bench.table().forEach(line -> System.out.println("[bench] " + line));
+            System.out.println("[bench] written to " + out.toAbsolutePath());
+        }
     }
 
     // ---- failover

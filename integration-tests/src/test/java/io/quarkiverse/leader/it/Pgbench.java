@@ -1,0 +1,60 @@
+package io.quarkiverse.leader.it;
+
+import java.io.IOException;
+import java.net.URI;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+
+import io.quarkiverse.leader.test.TestPostgres;
+
+/**
+ * PostgreSQL's own rate for a script: {@code pgbench} against the test database, with prepared statements, for a fixed
+ * duration; the transactions per second it reports.
+ */
+final class Pgbench {
+
+    static final Path PGBENCH = Path.of("/usr/bin/pgbench");
+
+    private static final Pattern TPS = Pattern.compile("tps = ([0-9.]+)");
+
+    private Pgbench() {
+    }
+
+    static boolean available() {
+        return Files.isExecutable(PGBENCH);
+    }
+
+    /** Runs {@code script} with {@code clients} clients for {@code duration}: transactions per second, 0 on failure. */
+    static double tps(String script, int clients, Duration duration) throws IOException, InterruptedException {
+        if (!available()) {
+            return 0;
+        }
+        URI db = URI.create(TestPostgres.url());
+        Path file = Files.createTempFile("pgbench", ".sql");
+        Path log = Files.createTempFile("pgbench", ".log");
+        Files.writeString(file, script);
+        try {
+            String user = db.getUserInfo() == null ? "postgres" : db.getUserInfo().split(":")[0];
+            Process run = new ProcessBuilder(PGBENCH.toString(), "-n", "-M", "prepared", "-c", Integer.toString(clients),
+                    "-j", Integer.toString(Math.min(clients, 2)), "-T", Long.toString(duration.toSeconds()), "-f",
+                    file.toString(), "-h", db.getHost(), "-p", Integer.toString(db.getPort()), "-U", user,
+                    db.getPath().substring(1)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            boolean done = run.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS);
+            String output = Files.readString(log);
+            if (!done || run.exitValue() != 0) {
+                run.destroyForcibly();
+                System.out.println("[bench] pgbench failed: " + output);
+                return 0;
+            }
+            Matcher tps = TPS.matcher(output);
+            return tps.find() ? Double.parseDouble(tps.group(1)) : 0;
+        } finally {
+            Files.delete(file);
+            Files.delete(log);
+        }
+    }
+}
