@@ -55,6 +55,14 @@ final class DeadLetters {
         return new TimeoutException("PostgreSQL did not " + what + " within " + timeout + " (" + timeoutProperty + ")");
     }
 
+    /** How many dead letters of the channel have ids above {@code afterId}, counted up to {@code limit}. */
+    Uni<Long> count(String channel, long afterId, int limit) {
+        return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().deadCountSql())
+                .execute(Tuple.of(channel, afterId, limit)))
+                .map(rows -> rows.iterator().next().getLong(0))
+                .ifNoItem().after(timeout).failWith(() -> late("count the dead letters of channel '" + channel + "'"));
+    }
+
     /** In one statement with the leader's wake-up, which PostgreSQL delivers as it commits. */
     Uni<Boolean> redeliver(long id) {
         return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().redeliverSql()).execute(Tuple.of(id)))

@@ -230,6 +230,11 @@ public class LeaderElectionImpl implements LeaderElection {
         return durable.deadLetters().of(channel, afterId);
     }
 
+    /** How many dead letters of {@code channel} have ids above {@code afterId}, up to {@code limit}: for the Dev UI. */
+    public Uni<Long> deadLetterCount(String channel, long afterId, int limit) {
+        return durable.deadLetters().count(channel, afterId, limit);
+    }
+
     @Override
     public Uni<Boolean> redeliver(long id) {
         return durable.deadLetters().redeliver(id);

@@ -144,6 +144,12 @@ public record MessageTable(Optional<String> schema, String table, String functio
                 + " ORDER BY id LIMIT " + limit + ") rows WHERE upto - readable < " + budget + " ORDER BY id";
     }
 
+    /** How many dead letters of channel $1 have ids above $2, counted up to $3 on the index alone. */
+    String deadCountSql() {
+        return "SELECT count(*) FROM (SELECT 1 FROM " + qualifiedName()
+                + " WHERE channel = $1 AND id > $2 AND dead_at IS NOT NULL LIMIT $3) dead";
+    }
+
     /** Puts dead letter $1 back into the flow and wakes the leader at commit; a row when there was one. */
     String redeliverSql() {
         return "WITH back AS (UPDATE " + qualifiedName() + " SET dead_at = NULL, attempts = 0 WHERE id = $1"

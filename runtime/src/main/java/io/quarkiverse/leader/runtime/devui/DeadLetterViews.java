@@ -4,6 +4,7 @@ import java.util.List;
 
 import io.quarkiverse.leader.DeadLetter;
 import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.runtime.LeaderElectionImpl;
 import io.quarkiverse.leader.runtime.devui.LeaderJsonRpcService.DeadLetterView;
 import io.smallrye.mutiny.Uni;
 
@@ -18,20 +19,17 @@ final class DeadLetterViews {
 
     /** A page of dead letters, and whether another follows it. */
     record Page(List<DeadLetter> letters, boolean more) {
-
-        /** The page of a channel whose dead letters could not be read. */
-        static final Page UNREADABLE = new Page(null, false);
     }
 
     private DeadLetterViews() {
     }
 
-    /** The page after {@code afterId}; the first letter of the next page is read to tell whether there is one. */
-    static Uni<Page> page(LeaderElection election, String channel, long afterId) {
+    /** The page after {@code afterId}; whether another follows is counted on the index, without reading it. */
+    static Uni<Page> page(LeaderElectionImpl election, String channel, long afterId) {
         return election.deadLetters(channel, afterId).chain(letters -> letters.isEmpty()
                 ? Uni.createFrom().item(new Page(letters, false))
-                : election.deadLetters(channel, letters.get(letters.size() - 1).id())
-                        .map(next -> new Page(letters, !next.isEmpty())));
+                : election.deadLetterCount(channel, letters.get(letters.size() - 1).id(), 1)
+                        .map(next -> new Page(letters, next > 0)));
     }
 
     static DeadLetterView view(DeadLetter letter) {
@@ -53,19 +51,25 @@ final class DeadLetterViews {
         }
     }
 
-    /** The letters of the channels' first pages, {@code +} after it when a channel has more pages. */
-    static String total(List<Page> firstPages) {
+    /**
+     * The card's badge from each channel's count, made up to {@value #COUNTED} and one more: {@code +} after the sum
+     * when a channel has more, {@code ?} when a channel's count ({@code null}) could not be read.
+     */
+    static String total(List<Long> counts) {
         long total = 0;
         boolean more = false;
-        for (Page page : firstPages) {
-            if (page == Page.UNREADABLE) {
+        for (Long count : counts) {
+            if (count == null) {
                 return "?";
             }
-            total += page.letters().size();
-            more |= page.more();
+            total += Math.min(count, COUNTED);
+            more |= count > COUNTED;
         }
         return more ? total + "+" : Long.toString(total);
     }
+
+    /** How many dead letters of a channel the badge counts at most. */
+    static final int COUNTED = LeaderElection.MAX_DEAD_LETTERS;
 
     // never between the two halves of a surrogate pair
     private static String cut(String payload) {

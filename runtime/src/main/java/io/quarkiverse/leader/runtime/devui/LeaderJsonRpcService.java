@@ -120,14 +120,16 @@ public class LeaderJsonRpcService {
     }
 
     /**
-     * The card's badge: how many dead letters the first pages of the durable channels hold, with a {@code +} when a
-     * channel has more pages, {@code ?} when a channel's cannot be read.
+     * The card's badge: how many dead letters the durable channels hold, each counted up to 1000, with a {@code +} when
+     * a channel has more, {@code ?} when a channel's cannot be counted.
      */
     public Uni<String> getDeadLetterCount() {
-        List<Uni<DeadLetterViews.Page>> counts = new ArrayList<>();
+        List<Uni<Long>> counts = new ArrayList<>();
         for (DurableChannelView channel : getDurableChannels()) {
-            counts.add(DeadLetterViews.page(elections.election(channel.election()), channel.channel(), 0)
-                    .onFailure().recoverWithItem(DeadLetterViews.Page.UNREADABLE));
+            // on the index alone, not reading a payload: the card asks each time it is shown
+            counts.add(elections.election(channel.election())
+                    .deadLetterCount(channel.channel(), 0, DeadLetterViews.COUNTED + 1)
+                    .onFailure().recoverWithNull());
         }
         if (counts.isEmpty()) {
             return Uni.createFrom().item("0");
