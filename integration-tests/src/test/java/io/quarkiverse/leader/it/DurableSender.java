@@ -17,7 +17,7 @@ import io.vertx.sqlclient.Tuple;
  */
 final class DurableSender {
 
-    static final long INTERVAL_MS = 20;
+    static final long INTERVAL_MS = 40;
 
     /** A message and when its send answered. */
     record Sent(String channel, String id, long at) {
