@@ -9,6 +9,7 @@ import jakarta.ws.rs.GET;
 import jakarta.ws.rs.POST;
 import jakarta.ws.rs.Path;
 import jakarta.ws.rs.PathParam;
+import jakarta.ws.rs.QueryParam;
 import jakarta.ws.rs.core.MediaType;
 import jakarta.ws.rs.core.Response;
 
@@ -17,6 +18,7 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkiverse.leader.Election;
 import io.quarkiverse.leader.LeaderElection;
 import io.smallrye.mutiny.Uni;
+import io.vertx.mutiny.sqlclient.Pool;
 
 @Path("/")
 public class LeaderResource {
@@ -30,6 +32,9 @@ public class LeaderResource {
 
     @Inject
     ReceivedNotifications received;
+
+    @Inject
+    Pool pool;
 
     @Inject
     LeadershipHistory history;
@@ -70,11 +75,19 @@ public class LeaderResource {
         return election.notify(channel, body.toString());
     }
 
+    /**
+     * Stores a durable message and answers its id. With {@code rollback=true} it is stored in a transaction of the
+     * sample's pool that then rolls back (the outbox API): the id answered is one that was never committed.
+     */
     @POST
     @Path("send/{channel}")
     @Consumes(MediaType.APPLICATION_JSON)
-    public Uni<Long> send(@PathParam("channel") String channel, JsonNode body) {
-        return election.send(channel, body.toString());
+    public Uni<Long> send(@PathParam("channel") String channel, @QueryParam("rollback") boolean rollback, JsonNode body) {
+        if (!rollback) {
+            return election.send(channel, body.toString());
+        }
+        return pool.withConnection(conn -> conn.begin()
+                .chain(tx -> election.send(conn, channel, body.toString()).call(id -> tx.rollback())));
     }
 
     @GET

@@ -26,6 +26,9 @@ public class ReceivedNotifications {
     @Inject
     ObjectMapper mapper;
 
+    @Inject
+    HandledMessages handled;
+
     @OnLeaderNotification("events")
     void onEvent(Event event) {
         record("events", mapper.valueToTree(event));
@@ -45,6 +48,7 @@ public class ReceivedNotifications {
     /** A durable channel: its messages wait in PostgreSQL for a leader and reach it at least once. */
     @OnLeaderNotification(value = "orders", durable = true)
     void onOrder(JsonNode order) {
+        handled.record("orders", order.path("id").asText());
         record("orders", order);
     }
 

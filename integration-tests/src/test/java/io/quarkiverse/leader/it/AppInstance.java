@@ -6,6 +6,10 @@ import static org.awaitility.Awaitility.await;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.ServerSocket;
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -29,6 +33,9 @@ public final class AppInstance implements AutoCloseable {
     private static final RestAssuredConfig HTTP = RestAssuredConfig.config().httpClient(HttpClientConfig.httpClientConfig()
             .setParam("http.connection.timeout", 1000)
             .setParam("http.socket.timeout", 1000));
+
+    private static final HttpClient SENDER = HttpClient.newBuilder().version(HttpClient.Version.HTTP_1_1)
+            .connectTimeout(Duration.ofSeconds(1)).build();
 
     private final String id;
     private final int port;
@@ -63,12 +70,14 @@ public final class AppInstance implements AutoCloseable {
         command.add("-Dquarkus.leader.reports.lock=" + (lock + 1));
         command.add("-Dquarkus.leader.instance-id=" + id);
         command.add("-Dsample.history-file=" + historyFile(jar, id));
+        command.add("-Dsample.handled-file=" + handledFile(jar, id));
         config.forEach((key, value) -> command.add("-D" + key + "=" + value));
         command.add("-jar");
         command.add(jar.toString());
         try {
             Path log = Files.createDirectories(jar.getParent().getParent().resolve("instances")).resolve(id + ".log");
             Files.deleteIfExists(historyFile(jar, id)); // left by an earlier run
+            Files.deleteIfExists(handledFile(jar, id));
             long launched = System.nanoTime();
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             AppInstance instance = new AppInstance(id, port, process, log);
@@ -172,6 +181,36 @@ public final class AppInstance implements AutoCloseable {
         http().port(port).contentType(ContentType.JSON).body(body).post("/notify/" + channel).then().statusCode(204);
     }
 
+    /** Stores a durable message through this instance; its id once committed. */
+    public long send(String channel, String json) {
+        return post("/send/" + channel, json);
+    }
+
+    /** Stores a durable message in a transaction that this instance then rolls back; the id that never committed. */
+    public long sendRolledBack(String channel, String json) {
+        return post("/send/" + channel + "?rollback=true", json);
+    }
+
+    /** A light client for the senders that run beside the test: RestAssured costs a 2-core machine too much CPU. */
+    private long post(String path, String json) {
+        HttpRequest request = HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+                .timeout(Duration.ofSeconds(1)).header("Content-Type", "application/json")
+                .POST(HttpRequest.BodyPublishers.ofString(json)).build();
+        try {
+            HttpResponse<String> response = SENDER.send(request, HttpResponse.BodyHandlers.ofString());
+            if (response.statusCode() != 200) {
+                throw new IllegalStateException("POST " + path + " to " + id + " answered " + response.statusCode()
+                        + ": " + response.body());
+            }
+            return Long.parseLong(response.body().trim());
+        } catch (IOException e) {
+            throw new UncheckedIOException(e);
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
+            throw new IllegalStateException(e);
+        }
+    }
+
     public List<Map<String, Object>> received(String channel) {
         Response response = http().port(port).get("/received/" + channel);
         return response.then().statusCode(200).extract().jsonPath().getList("");
@@ -246,6 +285,15 @@ public final class AppInstance implements AutoCloseable {
 
     private static Path historyFile(Path jar, String id) {
         return jar.toAbsolutePath().getParent().getParent().resolve("instances").resolve(id + ".history");
+    }
+
+    /** The durable messages the instance handled, one line each as it handled them: readable after it has died. */
+    public Path handledFile() {
+        return handledFile(Path.of(System.getProperty("app.jar", "target/quarkus-app/quarkus-run.jar")), id);
+    }
+
+    private static Path handledFile(Path jar, String id) {
+        return jar.toAbsolutePath().getParent().getParent().resolve("instances").resolve(id + ".handled");
     }
 
     public Path log() {

@@ -14,7 +14,10 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.CopyOnWriteArrayList;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.stream.Collectors;
 
@@ -27,9 +30,10 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * The chaos suite ({@code mvn -B verify -Pchaos}): processes of the packaged sample application on one PostgreSQL,
- * disrupted in every way the election must survive, while notifications are sent throughout. Each instance writes its
- * transitions down as they take effect; from those files the suite computes takeover times and any overlap of two
- * instances that believe they lead, prints the figures, and checks the invariants.
+ * disrupted in every way the election must survive, while notifications and durable messages are sent throughout.
+ * Each instance writes its transitions, and the durable messages it handles, down as they take effect; from those files
+ * the suite computes takeover times, any overlap of two instances that believe they lead, and what became of every
+ * durable message, prints the figures, and checks the invariants.
  */
 class ChaosIT {
 
@@ -44,7 +48,11 @@ class ChaosIT {
             "quarkus.leader.reports.enabled", "false"); // the suite measures one election: the sample's named one is off
 
     private final long lock = TestPostgres.uniqueLock();
-    private final List<AppInstance> live = new ArrayList<>();
+    // the suite's own message table and function: no other application on the server takes its messages
+    private final String token = Long.toHexString(lock);
+    private final String table = "chaos_message_" + token;
+    private final String function = "chaos_send_" + token;
+    private final List<AppInstance> live = new CopyOnWriteArrayList<>(); // read by the durable sender's thread
     private final List<AppInstance> all = new ArrayList<>();
     private final Map<String, Long> deaths = new HashMap<>();
     private final Map<String, List<Long>> takeovers = new LinkedHashMap<>();
@@ -52,14 +60,24 @@ class ChaosIT {
     private final List<String> failures = new ArrayList<>();
     private final AtomicInteger ids = new AtomicInteger();
     private Sender sender;
+    private DurableSender durable;
     private int checkedNotifications;
+    private long emptySince;
+    private long leaderBackAt;
 
     @AfterEach
     void cleanUp() {
         if (sender != null) {
             sender.stop();
         }
+        if (durable != null) {
+            durable.stop();
+        }
         all.forEach(AppInstance::close);
+        TestPostgres.sql("DROP FUNCTION IF EXISTS " + function + "(text, text)");
+        TestPostgres.sql("DROP TABLE IF EXISTS " + table);
+        TestPostgres.sql(Payments.DDL); // when no instance got as far as creating it
+        TestPostgres.sql("DELETE FROM payment_effect WHERE payment_id LIKE $1", "%-" + token + "-%");
     }
 
     @Test
@@ -68,6 +86,7 @@ class ChaosIT {
         for (int i = 0; i < 3; i++) {
             start(TestPostgres.url());
         }
+        durable = new DurableSender(live, function, token); // the instances have created the table and the function
         repeat("1 SIGKILL leader", () -> {
             AppInstance leader = stableLeader();
             long t0 = now();
@@ -144,9 +163,42 @@ class ChaosIT {
             await().atMost(Duration.ofSeconds(10)).until(() -> history(leader).size() >= 2);
             return t0;
         });
+        phase("8 rolling restart", () -> {
+            for (AppInstance instance : new ArrayList<>(live)) {
+                instance.stop();
+                died(instance, now());
+                start(TestPostgres.url());
+                awaitOneLeader();
+            }
+        });
+        phase("9 no instance running", () -> {
+            for (AppInstance instance : new ArrayList<>(live)) {
+                instance.kill();
+                died(instance, now());
+            }
+            emptySince = now();
+            int before = durable.sqlSends();
+            // meanwhile the durable sender stores its messages over SQL
+            await().pollDelay(Duration.ofSeconds(2)).atMost(Duration.ofSeconds(20))
+                    .until(() -> durable.sqlSends() >= before + 20);
+            startTogether(3); // the cluster comes back
+            AppInstance leader = awaitOneLeader();
+            leaderBackAt = history(leader).stream().filter(t -> t.leader).mapToLong(t -> t.at).min().orElseThrow();
+        });
         sender.stop();
-        report();
+        durable.stop();
+        DurableAudit audit = new DurableAudit(durable, all, table, token, windows);
+        failures.addAll(audit.check());
+        report(audit);
         assertThat(failures).isEmpty();
+    }
+
+    /** A disruption run once, with no takeover timed: its window still counts the durable messages. */
+    private void phase(String scenario, Runnable disruption) {
+        long start = now();
+        stableLeader();
+        disruption.run();
+        windows.put(scenario + "#0", new long[] { start, now() });
     }
 
     /** Runs a disruption {@code REPETITIONS} times; it returns the moment from which takeover is timed. */
@@ -201,11 +253,40 @@ class ChaosIT {
         return stableLeader();
     }
 
+    private Map<String, String> config() {
+        Map<String, String> config = new HashMap<>(CONFIG);
+        config.put("quarkus.leader.durable.table", table);
+        config.put("quarkus.leader.durable.function", function);
+        return config;
+    }
+
     private AppInstance start(String url) {
-        AppInstance instance = AppInstance.start("chaos-" + ids.incrementAndGet(), url, lock, CONFIG);
+        AppInstance instance = AppInstance.start("chaos-" + ids.incrementAndGet(), url, lock, config());
         live.add(instance);
         all.add(instance);
         return instance;
+    }
+
+    /** Launches {@code count} instances at once and waits for all of them to answer. */
+    private void startTogether(int count) {
+        List<CompletableFuture<AppInstance>> launches = new ArrayList<>();
+        for (int i = 0; i < count; i++) {
+            String id = "chaos-" + ids.incrementAndGet();
+            launches.add(CompletableFuture.supplyAsync(() -> AppInstance.start(id, TestPostgres.url(), lock, config())));
+        }
+        RuntimeException failed = null;
+        for (CompletableFuture<AppInstance> launch : launches) {
+            try {
+                AppInstance instance = launch.join();
+                live.add(instance);
+                all.add(instance); // so that the clean-up kills it, whatever became of the others
+            } catch (CompletionException e) {
+                failed = e;
+            }
+        }
+        if (failed != null) {
+            throw failed;
+        }
     }
 
     private void died(AppInstance instance, long at) {
@@ -227,7 +308,7 @@ class ChaosIT {
 
     // ---- figures
 
-    private void report() {
+    private void report(DurableAudit audit) {
         Map<String, List<Long>> overlaps = overlapsByScenario();
         System.out.println();
         System.out.printf("[chaos] %-34s %28s %28s%n", "scenario (" + REPETITIONS + " runs each)",
@@ -255,6 +336,7 @@ class ChaosIT {
         if (!duplicates.isEmpty()) {
             failures.add("notifications handled more than once: " + duplicates.keySet());
         }
+        audit.print(emptySince, leaderBackAt);
         failures.forEach(f -> System.out.println("[chaos] FAILED " + f));
     }
 

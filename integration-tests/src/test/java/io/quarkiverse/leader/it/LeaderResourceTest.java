@@ -1,6 +1,7 @@
 package io.quarkiverse.leader.it;
 
 import static io.restassured.RestAssured.given;
+import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 import static org.hamcrest.Matchers.contains;
 import static org.hamcrest.Matchers.containsString;
@@ -11,11 +12,13 @@ import static org.hamcrest.Matchers.not;
 import static org.hamcrest.Matchers.emptyString;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
+import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.common.QuarkusTestResource;
 import io.quarkus.test.junit.QuarkusTest;
 import io.restassured.http.ContentType;
@@ -112,6 +115,35 @@ class LeaderResourceTest {
                 .body(containsString("leader_durable_handover_seconds_count{channel=\"orders\",election=\"<default>\","
                         + "method=\"" + method + "\"}"))
                 .body(containsString("leader_durable_backlog{channel=\"orders\",election=\"<default>\"} 0.0")));
+    }
+
+    @Test
+    void aPaymentTakesEffectOnceInTheLeadersTerm() {
+        String id = "pay-" + Long.toHexString(TestPostgres.uniqueLock()); // payment_effect outlives the run
+        long term = given().get("/leader").then().extract().jsonPath().getLong("term");
+        given().contentType(ContentType.JSON).body(Map.of("id", id)).post("/send/payments").then().statusCode(200);
+        await().atMost(Duration.ofSeconds(30)).until(() -> !effects(id).isEmpty());
+        assertThat(effects(id)).containsExactly(term);
+    }
+
+    @Test
+    void aMessageSentInATransactionThatRollsBackIsNeverDelivered() {
+        Map<String, Object> rolledBack = Map.of("id", "o-rolled-back", "text", "outbox", "priority", 1);
+        long never = Long.parseLong(given().contentType(ContentType.JSON).body(rolledBack).queryParam("rollback", true)
+                .post("/send/orders").then().statusCode(200).extract().asString());
+        Map<String, Object> after = Map.of("id", "o-after-rollback", "text", "outbox", "priority", 1);
+        long committed = Long.parseLong(given().contentType(ContentType.JSON).body(after).post("/send/orders").then()
+                .statusCode(200).extract().asString());
+        assertThat(committed).isGreaterThan(never);
+        // an ordered channel is delivered in id order: had the lower id committed, it would have come first
+        await().atMost(Duration.ofSeconds(30)).untilAsserted(() -> given().get("/received/orders").then()
+                .body("", hasItem(after)));
+        given().get("/received/orders").then().body("", not(hasItem(rolledBack)));
+    }
+
+    private static List<Long> effects(String paymentId) {
+        return TestPostgres.sql("SELECT term FROM payment_effect WHERE payment_id = $1", paymentId).stream()
+                .map(row -> row.getLong(0)).toList();
     }
 
     @Test
