@@ -95,6 +95,17 @@ final class DurableAudit {
         if (!unsent.isEmpty()) {
             failures.add("payment effects of no sent payment: " + first(unsent));
         }
+        // so that 0 lost means something: most sends were answered, and most rolled-back ones really were stored
+        int committed = sender.committed().size();
+        int uncertain = sender.uncertain().size();
+        if (committed < 200 || uncertain * 10 > committed) {
+            failures.add("too few durable sends were answered to prove anything: " + committed + " committed, "
+                    + uncertain + " uncertain");
+        }
+        if (sender.rolledBackAnswered() * 2 < sender.rolledBack().size()) {
+            failures.add("of " + sender.rolledBack().size() + " sends in transactions that rolled back, only "
+                    + sender.rolledBackAnswered() + " were answered: the rollback check proves little");
+        }
         return failures;
     }
 

@@ -29,6 +29,7 @@ final class DurableSender {
     private final Map<String, Sent> committed = new ConcurrentHashMap<>();
     private final Map<String, Sent> uncertain = new ConcurrentHashMap<>();
     private final Map<String, Sent> rolledBack = new ConcurrentHashMap<>();
+    private final AtomicInteger rolledBackAnswered = new AtomicInteger(); // the rollback endpoint (or SQL) answered
     private final Map<String, Sent> bySql = new ConcurrentHashMap<>();
     private final AtomicInteger sqlSends = new AtomicInteger();
     private final Thread thread;
@@ -77,6 +78,7 @@ final class DurableSender {
                 Sent sent = new Sent(channel, id, System.currentTimeMillis());
                 if (rollback) {
                     rolledBack.put(id, sent);
+                    rolledBackAnswered.incrementAndGet();
                 } else {
                     committed.put(id, sent);
                     if (sql) {
@@ -126,6 +128,11 @@ final class DurableSender {
     /** Messages stored in transactions that rolled back. */
     Map<String, Sent> rolledBack() {
         return rolledBack;
+    }
+
+    /** Rolled-back sends that were answered: stored, then rolled back; the others failed before or on the way. */
+    int rolledBackAnswered() {
+        return rolledBackAnswered.get();
     }
 
     /** Committed messages that went over SQL, while no instance was alive. */

@@ -43,15 +43,20 @@ final class Pgbench {
                     "-j", Integer.toString(Math.min(clients, 2)), "-T", Long.toString(duration.toSeconds()), "-f",
                     file.toString(), "-h", db.getHost(), "-p", Integer.toString(db.getPort()), "-U", user,
                     db.getPath().substring(1)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
-            boolean done = run.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS);
-            String output = Files.readString(log);
-            if (!done || run.exitValue() != 0) {
-                run.destroyForcibly();
-                System.out.println("[bench] pgbench failed: " + output);
-                return 0;
+            try {
+                boolean done = run.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS);
+                String output = Files.readString(log);
+                if (!done || run.exitValue() != 0) {
+                    System.out.println("[bench] pgbench failed: " + output);
+                    return 0;
+                }
+                Matcher tps = TPS.matcher(output);
+                return tps.find() ? Double.parseDouble(tps.group(1)) : 0;
+            } finally { // never left loading the database, also when interrupted
+                if (run.isAlive()) {
+                    run.destroyForcibly().waitFor(10, TimeUnit.SECONDS);
+                }
             }
-            Matcher tps = TPS.matcher(output);
-            return tps.find() ? Double.parseDouble(tps.group(1)) : 0;
         } finally {
             Files.delete(file);
             Files.delete(log);
