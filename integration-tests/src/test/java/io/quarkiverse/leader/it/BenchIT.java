@@ -742,11 +742,11 @@ class BenchIT {
                 s.get("max"));
     }
 
-    private static double round(double value) {
+    static double round(double value) {
         return Math.round(value * 100) / 100.0;
     }
 
-    private static void sleepMillis(long millis) {
+    static void sleepMillis(long millis) {
         try {
             Thread.sleep(millis);
         } catch (InterruptedException e) {

@@ -189,7 +189,7 @@ final class DurableBenchmark {
             run.put(ordered ? "ratio_to_insert_delete_1_client" : "ratio_to_insert_delete_4_clients",
                     ratio(rate, baseline));
             run.put("effects", effects);
-            run.put("database_commits_per_message", round(commitsPerMessage));
+            run.put("database_commits_per_message", BenchIT.round(commitsPerMessage));
             run.putAll(perMessage(used, EXACTLY_ONCE_MESSAGES));
             once.put(ordered ? "ordered" : "unordered", run);
             table.add(String.format("%-44s %.0f  ratio to pgbench insert+delete, %s %.2f  effects %d",
@@ -242,9 +242,9 @@ final class DurableBenchmark {
     /** The leader's CPU time and its threads' context switches per message, over a run. */
     private static Map<String, Object> perMessage(ProcessCounters used, int messages) {
         Map<String, Object> per = new LinkedHashMap<>();
-        per.put("leader_cpu_us_per_message", round(used.cpuMicros() / (double) messages));
-        per.put("leader_voluntary_switches_per_message", round(used.voluntarySwitches() / (double) messages));
-        per.put("leader_involuntary_switches_per_message", round(used.involuntarySwitches() / (double) messages));
+        per.put("leader_cpu_us_per_message", BenchIT.round(used.cpuMicros() / (double) messages));
+        per.put("leader_voluntary_switches_per_message", BenchIT.round(used.voluntarySwitches() / (double) messages));
+        per.put("leader_involuntary_switches_per_message", BenchIT.round(used.involuntarySwitches() / (double) messages));
         return per;
     }
 
@@ -292,14 +292,14 @@ final class DurableBenchmark {
         int channels = durableChannels;
         Map<String, Object> idle = new LinkedHashMap<>();
         idle.put("window_s", IDLE_WINDOW.toSeconds());
-        idle.put("election_disabled_tx_per_s", round(disabled[0]));
-        idle.put("leader_poll_interval_1h_tx_per_s", round(withoutCheck[0]));
-        idle.put("leader_defaults_tx_per_s", round(withDefaults[0]));
+        idle.put("election_disabled_tx_per_s", BenchIT.round(disabled[0]));
+        idle.put("leader_poll_interval_1h_tx_per_s", BenchIT.round(withoutCheck[0]));
+        idle.put("leader_defaults_tx_per_s", BenchIT.round(withDefaults[0]));
         idle.put("durable_channels", channels);
-        idle.put("per_durable_channel_tx_per_s", round((withDefaults[0] - withoutCheck[0]) / channels));
-        idle.put("election_disabled_cpu_ms_per_s", round(disabled[1]));
-        idle.put("leader_poll_interval_1h_cpu_ms_per_s", round(withoutCheck[1]));
-        idle.put("leader_defaults_cpu_ms_per_s", round(withDefaults[1]));
+        idle.put("per_durable_channel_tx_per_s", BenchIT.round((withDefaults[0] - withoutCheck[0]) / channels));
+        idle.put("election_disabled_cpu_ms_per_s", BenchIT.round(disabled[1]));
+        idle.put("leader_poll_interval_1h_cpu_ms_per_s", BenchIT.round(withoutCheck[1]));
+        idle.put("leader_defaults_cpu_ms_per_s", BenchIT.round(withDefaults[1]));
         results.put("idle", idle);
         table.add(String.format("%-44s off %.2f  leading, no periodic check %.2f  leading %.2f",
                 "idle database tx/s (" + channels + " durable channels)", disabled[0], withoutCheck[0], withDefaults[0]));
@@ -318,11 +318,11 @@ final class DurableBenchmark {
             await().atMost(Duration.ofSeconds(30)).until(() -> durableChannels(instance) > 0);
             durableChannels = durableChannels(instance);
         }
-        sleepMillis(3_000); // start-up's statements done, and flushed to the statistics
+        BenchIT.sleepMillis(3_000); // start-up's statements done, and flushed to the statistics
         long before = commits();
         ProcessCounters counters = ProcessCounters.of(instance.pid());
         long start = System.nanoTime();
-        sleepMillis(IDLE_WINDOW.toMillis());
+        BenchIT.sleepMillis(IDLE_WINDOW.toMillis());
         long after = commits();
         ProcessCounters used = ProcessCounters.of(instance.pid()).since(counters);
         double seconds = (System.nanoTime() - start) / 1e9;
@@ -397,18 +397,7 @@ final class DurableBenchmark {
     }
 
     private static Double ratio(double value, double baseline) {
-        return baseline > 0 ? round(value / baseline) : null;
+        return baseline > 0 ? BenchIT.round(value / baseline) : null;
     }
 
-    private static double round(double value) {
-        return Math.round(value * 100) / 100.0;
-    }
-
-    private static void sleepMillis(long millis) {
-        try {
-            Thread.sleep(millis);
-        } catch (InterruptedException e) {
-            Thread.currentThread().interrupt();
-        }
-    }
 }
