@@ -17,9 +17,10 @@ import io.vertx.mutiny.sqlclient.Tuple;
 
 /**
  * Hands the messages of one durable channel to its method on the leader: fetches the pending messages in id order, a
- * batch at a time (bounded in count and bytes), hands each to its method (one at a time when it is ordered; a failing one is retried before the
- * channel goes on), deletes the handled ones, and fetches again while there is more. Confined to the election's context; each leadership is one {@link Run}, dropped at
- * step-down, so that a late answer of an old run acts on nothing.
+ * batch at a time (bounded in count and bytes), hands each to its method (one at a time when it is ordered; a failing
+ * one is retried before the channel goes on), deletes the handled ones, and fetches again while there is more.
+ * Confined to the election's context; each leadership is one {@link Run}, dropped at step-down, so that a late answer
+ * of an old run acts on nothing.
  */
 final class DurableChannel {
 
@@ -149,7 +150,7 @@ final class DurableChannel {
 
         private void fetch() {
             if (!current() || System.nanoTime() - pausedUntil < 0) {
-                return; // a paused channel fetches at the first poll after its pause
+                return; // a paused channel fetches when its pause's own timer wakes it
             }
             busy = true;
             again = false;
