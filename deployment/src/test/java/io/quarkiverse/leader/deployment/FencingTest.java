@@ -60,6 +60,15 @@ class FencingTest {
                 .await().atMost(Duration.ofSeconds(10)))
                 .isExactlyInstanceOf(IllegalStateException.class);
         assertThat(written("work failed")).isZero();
+
+        // a failed statement whose failure the work swallows aborts the transaction: nothing commits, and it says so
+        assertThatThrownBy(() -> election.fenced(conn -> write(conn, term, "failure swallowed")
+                .chain(() -> conn.query("SELECT 1 / 0").execute().onFailure().recoverWithNull())
+                .replaceWith(term))
+                .await().atMost(Duration.ofSeconds(10)))
+                .isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("aborted it, but its work completed all the same: nothing was committed");
+        assertThat(written("failure swallowed")).isZero();
     }
 
     @Test

@@ -19,8 +19,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * Hands the messages of one durable channel to its method on the leader: fetches the pending messages in id order, a
  * batch at a time (bounded in count and bytes), hands each to its method (one at a time when it is ordered; a failing
  * one is retried before the channel goes on), deletes the handled ones, and fetches again while there is more.
- * Confined to the election's context; each leadership is one {@link Run}, dropped at step-down, so that a late answer
- * of an old run acts on nothing.
+ * Confined to the application's event-loop context its method is called on (the election calls in from its own);
+ * each leadership is one {@link Run}, dropped at step-down, so that a late answer of an old run acts on nothing.
  */
 final class DurableChannel {
 
@@ -40,10 +40,10 @@ final class DurableChannel {
     private final Limits limits;
     private final MessageAttempts.Policy policy;
     private final Duration queryTimeout;
-    private volatile Run run; // also read where a retry's backoff resumes, on a worker thread
+    private volatile Run run; // also read by the election, and where a retry's backoff resumes, on a worker thread
     private volatile double backlog = Double.NaN; // as last counted while leading
     private boolean counting;
-    private int acks; // acknowledgements under way, of this run and of one before it
+    private volatile int acks; // acknowledgements under way, of this run and one before it; written on the context
     private boolean fetchFailing;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
@@ -84,8 +84,9 @@ final class DurableChannel {
 
     /** Leadership begins: the backlog is drained at once. */
     void start() {
-        run = new Run();
-        run.wake();
+        Run started = new Run();
+        run = started; // at once: a stop() that follows wins over the wake-up below
+        context.runOnContext(v -> started.wake());
     }
 
     /** Leadership ends: no new call starts; a call under way finishes unacknowledged or acknowledged, either is fine. */
@@ -101,6 +102,10 @@ final class DurableChannel {
 
     /** Counts the pending messages, on the leader, one count at a time. */
     void countBacklog() {
+        context.runOnContext(v -> count());
+    }
+
+    private void count() {
         Run counted = run;
         if (counted == null || counting) {
             return;
@@ -123,9 +128,12 @@ final class DurableChannel {
 
     /** A message may have committed: fetch, now or once the batch under way is done. */
     void wake() {
-        if (run != null) {
-            run.wake();
-        }
+        context.runOnContext(v -> {
+            Run current = run;
+            if (current != null) {
+                current.wake();
+            }
+        });
     }
 
     /** One leadership's delivery; at most one batch in flight. */
@@ -273,7 +281,7 @@ final class DurableChannel {
             }
             pausedUntil = System.nanoTime() + delay.toNanos();
             LOG.debugf("Durable channel '%s' pauses for %s", method.channel, delay);
-            context.owner().setTimer(delay.toMillis() + 1, id -> { // on the election's context, set from it
+            context.owner().setTimer(delay.toMillis() + 1, id -> { // on the channel's context, set from it
                 if (run == this) {
                     wake();
                 }

@@ -83,7 +83,11 @@ final class DurableMessages {
                 DeliverySettings.of(config.delivery(), method.channel).maxConcurrency());
     }
 
-    /** The delivery of the election's durable channels, run on its session's context while it leads. */
+    /**
+     * The delivery of the election's durable channels while it leads: driven from its session's context, each channel
+     * run on the application's event-loop context, where its methods are called, so that a message costs no hop
+     * between threads on its way to its method.
+     */
     DurableDelivery delivery(NotificationMethods methods, ObjectMapper mapper, ElectionSession session,
             Context applicationContext, LeaderMetrics metrics, FencedTransactions fenced) {
         List<DurableChannel> channels = new ArrayList<>();
@@ -92,7 +96,7 @@ final class DurableMessages {
                 durable.maxAttempts(), durable.callTimeout());
         for (NotificationMethod method : methods.durable()) {
             channels.add(new DurableChannel(method, new MethodCall(method, mapper, applicationContext, session::isLeader),
-                    store, pool, session.context(), session::isLeader, limits(method), config.sendTimeout(), policy,
+                    store, pool, applicationContext, session::isLeader, limits(method), config.sendTimeout(), policy,
                     metrics, fenced));
         }
         delivery = new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),

@@ -1,9 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
-import java.util.concurrent.atomic.AtomicBoolean;
-import java.util.concurrent.atomic.AtomicLong;
-import java.util.concurrent.atomic.AtomicReference;
+import java.util.concurrent.TimeoutException;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -11,8 +9,10 @@ import org.jboss.logging.Logger;
 
 import io.quarkiverse.leader.FencedException;
 import io.smallrye.mutiny.Uni;
+import io.vertx.pgclient.PgException;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
+import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 
@@ -23,6 +23,9 @@ import io.vertx.mutiny.sqlclient.Tuple;
 final class FencedTransactions {
 
     private static final Logger LOG = Logger.getLogger(FencedTransactions.class);
+
+    /** SQLSTATE of a statement sent in a transaction that an earlier failed statement aborted. */
+    private static final String IN_FAILED_TRANSACTION = "25P02";
 
     private final String instanceId;
     private final long lock;
@@ -41,7 +44,18 @@ final class FencedTransactions {
         this.election = election;
     }
 
+    /** Runs {@code work} in a fenced transaction, which commits if its term is still the current one. */
     <T> Uni<T> run(Function<SqlConnection, Uni<T>> work) {
+        return run(work, "SELECT 1", e -> e);
+    }
+
+    /**
+     * As {@link #run(Function)}, with {@code lastStatement} (SQL without parameters) sent in COMMIT's round trip, so
+     * that it costs none of its own: should it fail, nothing commits, and the transaction fails with what
+     * {@code lastStatementFailed} makes of the server's error. The transaction takes two round trips besides its work's.
+     */
+    <T> Uni<T> run(Function<SqlConnection, Uni<T>> work, String lastStatement,
+            Function<PgException, Throwable> lastStatementFailed) {
         // decided on each subscription: a retry, or a Uni subscribed later, sees leadership as it is then
         return Uni.createFrom().deferred(() -> {
             ElectionSession current = election.get();
@@ -49,16 +63,37 @@ final class FencedTransactions {
                 return Uni.createFrom().failure(new FencedException("Instance " + instanceId + " does not lead lock "
                         + lock + ": fenced transactions run on the leader only"));
             }
-            long term = current.term();
-            AtomicBoolean committing = new AtomicBoolean();
-            AtomicLong transactionId = new AtomicLong();
-            AtomicReference<T> outcome = new AtomicReference<>();
-            return pool.mutiny().withTransaction(conn -> conn.query(terms.fenceSql(lock)).execute()
+            Attempt<T> attempt = new Attempt<>(current, current.term());
+            return bounded(pool.mutiny().getConnection(), "a connection of the pool")
+                    .chain(conn -> attempt.within(conn, work, lastStatement, lastStatementFailed)
+                            .onTermination().call(conn::close)) // back to the pool, its transaction ended
+                    .onFailure(e -> !(e instanceof FencedException)).recoverWithUni(attempt::afterFailure);
+        });
+    }
+
+    /** One transaction: BEGIN with the fence, the work, then the last statement with COMMIT, or ROLLBACK. */
+    private final class Attempt<T> {
+
+        private final ElectionSession current;
+        private final long term;
+        private volatile long transactionId;
+        private volatile boolean committing;
+        private volatile boolean answered; // the server answered COMMIT's round trip with an error: nothing committed
+        private volatile T result;
+
+        Attempt(ElectionSession current, long term) {
+            this.current = current;
+            this.term = term;
+        }
+
+        Uni<T> within(SqlConnection conn, Function<SqlConnection, Uni<T>> work, String lastStatement,
+                Function<PgException, Throwable> lastStatementFailed) {
+            return bounded(conn.query(terms.beginFencedSql(lock)).execute(), "BEGIN")
                     .chain(rows -> {
                         Long held = null;
-                        for (Row row : rows.next()) {
+                        for (Row row : last(rows)) {
                             held = row.getLong(0);
-                            transactionId.set(row.getLong(1));
+                            transactionId = row.getLong(1);
                         }
                         if (held == null || held != term) {
                             return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
@@ -74,33 +109,60 @@ final class FencedTransactions {
                                     + " stopped leading lock " + lock + " (term " + term
                                     + ") before its fenced transaction could commit"));
                         }
-                        outcome.set(item);
-                        committing.set(true);
-                        return Uni.createFrom().voidItem();
-                    }))
-                    .onFailure(e -> !(e instanceof FencedException))
-                    .recoverWithUni(e -> afterFailure(e, committing.get(), transactionId.get(), outcome.get(), current, term));
-        });
+                        result = item;
+                        committing = true;
+                        // in a transaction that a failed statement of the work aborted, COMMIT would roll back without
+                        // an error: the last statement fails there instead, and COMMIT is not run
+                        return bounded(conn.query(lastStatement + "; COMMIT").execute(), "COMMIT")
+                                .onFailure(PgException.class).transform(e -> {
+                                    answered = true;
+                                    PgException error = (PgException) e;
+                                    return IN_FAILED_TRANSACTION.equals(error.getSqlState())
+                                            ? new IllegalStateException("A statement of the fenced transaction failed"
+                                                    + " and aborted it, but its work completed all the same: nothing"
+                                                    + " was committed", error)
+                                            : lastStatementFailed.apply(error);
+                                });
+                    })
+                    .onFailure().call(e -> committing && !answered ? Uni.createFrom().voidItem() // in doubt: let it be
+                            : bounded(conn.query("ROLLBACK").execute(), "ROLLBACK").onFailure().recoverWithNull());
+        }
+
+        /**
+         * What a fenced transaction that failed comes to. A failure before COMMIT was sent, or one the server answered
+         * COMMIT's round trip with, did not commit. A COMMIT without an answer (the connection lost on the way) is
+         * looked up by the transaction's id: if it committed, the work's result stands. One that did not commit in a
+         * term that is over by now is a {@link FencedException}; when PostgreSQL cannot tell, the failure is passed on
+         * as it is.
+         */
+        Uni<T> afterFailure(Throwable failure) {
+            boolean inDoubt = committing && !answered;
+            Uni<String> status = inDoubt ? transactionStatus(transactionId) : Uni.createFrom().item("aborted");
+            return status.invoke(s -> LOG.debugf("A fenced transaction of lock %d in term %d failed %s (%s): %s", lock,
+                    term, inDoubt ? "at COMMIT" : "before COMMIT", failure, s)).onItem().transformToUni(s -> switch (s) {
+                case "committed" -> Uni.createFrom().item(result);
+                case "aborted" -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom().failure(
+                        ended ? new FencedException("Term " + term + " of lock " + lock + " ended while a fenced"
+                                + " transaction ran, which did not commit: " + failure.getMessage(), failure)
+                                : failure));
+                default -> Uni.createFrom().failure(failure);
+            });
+        }
     }
 
-    /**
-     * What a fenced transaction that failed comes to. A failure before COMMIT was sent did not commit. A failed COMMIT
-     * (the connection lost on the way) is looked up by the transaction's id: if it committed, the work's result stands.
-     * One that did not commit in a term that is over by now is a {@link FencedException}; when PostgreSQL cannot tell,
-     * the failure is passed on as it is.
-     */
-    private <T> Uni<T> afterFailure(Throwable failure, boolean committing, long transactionId, T result,
-            ElectionSession current, long term) {
-        Uni<String> status = committing ? transactionStatus(transactionId) : Uni.createFrom().item("aborted");
-        return status.invoke(s -> LOG.debugf("A fenced transaction of lock %d in term %d failed %s (%s): %s", lock, term,
-                committing ? "at COMMIT" : "before COMMIT", failure, s)).onItem().transformToUni(s -> switch (s) {
-            case "committed" -> Uni.createFrom().item(result);
-            case "aborted" -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom().failure(ended
-                    ? new FencedException("Term " + term + " of lock " + lock + " ended while a fenced transaction ran,"
-                            + " which did not commit: " + failure.getMessage(), failure)
-                    : failure));
-            default -> Uni.createFrom().failure(failure);
-        });
+    /** The last of a simple query's results: BEGIN's and SET's come first. */
+    private static RowSet<Row> last(RowSet<Row> rows) {
+        RowSet<Row> last = rows;
+        while (last.next() != null) {
+            last = last.next();
+        }
+        return last;
+    }
+
+    /** One of the transaction's own statements, failed once it has taken a lease: it cannot commit by then anyway. */
+    private <R> Uni<R> bounded(Uni<R> statement, String what) {
+        return statement.ifNoItem().after(lease).failWith(() -> new TimeoutException(what + " of a fenced transaction"
+                + " of lock " + lock + " took longer than the lease (" + lease + ")"));
     }
 
     /**

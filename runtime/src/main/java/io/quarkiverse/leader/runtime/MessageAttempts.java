@@ -125,14 +125,15 @@ final class MessageAttempts {
         if (fenced == null) {
             return bounded(Uni.createFrom().completionStage(() -> call.run(message.payload(), MethodCall.ALWAYS)));
         }
+        // the acknowledgement goes with COMMIT; gone meanwhile, it fails, and the transaction rolls back, or the
+        // method's effect would happen twice
         return fenced.run(conn -> bounded(Uni.createFrom()
                 .completionStage(() -> call.run(message.payload(), MethodCall.ALWAYS, conn)))
                 .chain(outcome -> outcome == MethodCall.SKIPPED
                         ? Uni.createFrom().failure(new FencedException("leadership ended before the method could run"))
-                        : conn.preparedQuery(store.table().ackOneSql()).execute(Tuple.of(message.id()))
-                                // gone meanwhile: roll back, or its effect would happen twice
-                                .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(COMMITTED)
-                                        : Uni.createFrom().failure(new AlreadyGone()))));
+                        : Uni.createFrom().item(COMMITTED)),
+                store.table().ackOneSql(message.id()),
+                e -> MessageTable.NOT_PENDING.equals(e.getSqlState()) ? new AlreadyGone() : e);
     }
 
     /** The call, failed as a failed attempt once it has taken {@code call-timeout}. */

@@ -20,6 +20,9 @@ public record MessageTable(Optional<String> schema, String table, String functio
     public static final String DEFAULT_TABLE = "quarkus_leader_message";
     public static final String DEFAULT_FUNCTION = "quarkus_leader_send";
 
+    /** SQLSTATE division_by_zero: what {@link #ackOneSql(long)} fails with when its message is no longer pending. */
+    static final String NOT_PENDING = "22012";
+
     public String qualifiedName() {
         return qualify(table);
     }
@@ -99,9 +102,14 @@ public record MessageTable(Optional<String> schema, String table, String functio
         return "DELETE FROM " + qualifiedName() + " WHERE id = ANY($1)";
     }
 
-    /** Acknowledges message $1 alone, inside the fenced transaction of a method that takes the connection. */
-    String ackOneSql() {
-        return "DELETE FROM " + qualifiedName() + " WHERE id = $1 AND dead_at IS NULL";
+    /**
+     * Acknowledges message {@code id} alone, inside the fenced transaction of a method that takes the connection, with
+     * its COMMIT: a literal, for a simple query. A message that is no longer pending fails it with
+     * {@value #NOT_PENDING}, a division by the count of rows it deleted, so that COMMIT does not run.
+     */
+    String ackOneSql(long id) {
+        return "WITH acked AS (DELETE FROM " + qualifiedName() + " WHERE id = " + id + " AND dead_at IS NULL"
+                + " RETURNING 1) SELECT 1 / count(*)::int FROM acked";
     }
 
     /** How many messages of channel $1 are pending, counted up to $2 (an index-only count, bounded in cost). */

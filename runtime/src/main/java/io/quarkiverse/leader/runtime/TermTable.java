@@ -48,11 +48,11 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
     }
 
     /**
-     * Opens a fenced transaction: bounds its idle time, holds the term row of {@code lock} until it ends, and reads the
-     * transaction's id, by which the outcome of a COMMIT whose answer was lost can be looked up.
+     * Begins a fenced transaction in one round trip: bounds its idle time, holds the term row of {@code lock} until it
+     * ends, and reads the transaction's id, by which the outcome of a COMMIT whose answer was lost can be looked up.
      */
-    String fenceSql(long lock) {
-        return "SET LOCAL idle_in_transaction_session_timeout = '" + Math.max(1, idleTimeout.toMillis()) + "ms'; "
+    String beginFencedSql(long lock) {
+        return "BEGIN; SET LOCAL idle_in_transaction_session_timeout = '" + Math.max(1, idleTimeout.toMillis()) + "ms'; "
                 + "SELECT term, txid_current() FROM " + qualifiedName() + " WHERE lock_key = " + lock + " FOR SHARE";
     }
 
