@@ -13,8 +13,10 @@ import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
+import io.vertx.core.VertxException;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgException;
+import io.vertx.pgclient.SslMode;
 
 /**
  * The datasource's side of an election session: the user and password of its credentials provider, read anew for each
@@ -25,6 +27,9 @@ public final class SessionDatasource {
     /** The SQLSTATEs of a password the server did not accept, and of a connection its pg_hba.conf turns away. */
     private static final String INVALID_PASSWORD = "28P01";
     private static final String INVALID_AUTHORIZATION = "28000";
+    /** How the PostgreSQL client of Vert.x says that TLS failed. */
+    private static final String HANDSHAKE_FAILED = "SSL handshake failed";
+    private static final String NO_TLS = "Postgres Server does not handle SSL connection";
 
     private final String datasource;
     private final CredentialsProvider provider;
@@ -76,23 +81,39 @@ public final class SessionDatasource {
         return copy;
     }
 
-    /** Whether a TLS handshake failed on the way: the server's certificate, or the client's, was not accepted. */
+    /**
+     * Whether TLS failed on the way: a certificate was not accepted, or the server does not take TLS. The PostgreSQL
+     * client of Vert.x 4.5 reports a failed handshake as a bare "SSL handshake failed", without its cause.
+     */
     static boolean tlsFailure(Throwable failure) {
         for (Throwable t = failure; t != null; t = t.getCause() == t ? null : t.getCause()) {
-            if (t instanceof SSLException) {
+            if (t instanceof SSLException || t instanceof VertxException && t.getMessage() != null
+                    && (t.getMessage().startsWith(HANDSHAKE_FAILED) || t.getMessage().startsWith(NO_TLS))) {
                 return true;
             }
         }
         return false;
     }
 
-    /** The settings most likely behind {@code failure}, as a clause for a log line; empty when there is nothing to say. */
-    String advice(Throwable failure) {
+    /**
+     * The settings most likely behind {@code failure} of a session to {@code options}, as a clause for a log line;
+     * empty when there is nothing to say.
+     */
+    String advice(Throwable failure, PgConnectOptions options) {
         String prefix = DatasourceConnectOptions.prefix(datasource);
         if (tlsFailure(failure)) {
-            return "the TLS handshake failed: check " + prefix + "reactive.postgresql.ssl-mode, the trusted certificates ("
-                    + prefix + "reactive.trust-certificate-pem, -jks or -pfx, or trust-all) and " + prefix
-                    + "reactive.hostname-verification-algorithm";
+            String server = options.getHost() + ":" + options.getPort();
+            String cause = String.valueOf(failure.getMessage()).startsWith(NO_TLS)
+                    ? "the server at " + server + " does not take TLS connections"
+                    : "the TLS handshake with " + server + " failed (ssl-mode " + options.getSslMode().value
+                            + "): the server's certificate is not signed by a trusted CA"
+                            + (options.getSslMode() == SslMode.VERIFY_FULL ? " or not issued for " + options.getHost()
+                                    : "")
+                            + ", or the server did not accept the client's";
+            return cause + "; check " + prefix + "reactive.postgresql.ssl-mode, the trusted certificates (" + prefix
+                    + "reactive.trust-certificate-pem, -jks or -pfx, or trust-all), " + prefix
+                    + "reactive.hostname-verification-algorithm and the client certificate (" + prefix
+                    + "reactive.key-certificate-*)";
         }
         if (failure instanceof PgException e && INVALID_PASSWORD.equals(e.getSqlState())) {
             return provider != null

@@ -144,7 +144,7 @@ final class SessionOpener {
 
     private void failed(Throwable failure) {
         if (failures++ == 0) {
-            String advice = options.datasource().advice(failure);
+            String advice = options.datasource().advice(failure, options.connectOptions());
             LOG.warnf("Instance %s cannot open its election session (%s)%s; retrying with backoff up to %s",
                     options.instanceId(), describe(failure), advice.isEmpty() ? "" : ": " + advice,
                     rejected(failure) ? options.reconnectRejectedMaxDelay() : options.reconnectMaxDelay());
