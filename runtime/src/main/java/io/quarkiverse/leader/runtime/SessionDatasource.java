@@ -51,7 +51,7 @@ public final class SessionDatasource {
      * {@code context}; {@code options} themselves when the datasource has no provider. A provider that has not answered
      * within {@code bound} fails the session's attempt, which is retried.
      */
-    Future<PgConnectOptions> withCredentials(Context context, PgConnectOptions options, Duration bound) {
+    public Future<PgConnectOptions> withCredentials(Context context, PgConnectOptions options, Duration bound) {
         if (provider == null) {
             return Future.succeededFuture(options);
         }
