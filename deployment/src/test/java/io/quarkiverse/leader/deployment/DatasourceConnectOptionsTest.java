@@ -169,7 +169,8 @@ class DatasourceConnectOptionsTest {
 
         @Override
         public Map<String, String> getCredentials(String credentialsProviderName) {
-            return Map.of(USER_PROPERTY_NAME, "provided-user", PASSWORD_PROPERTY_NAME, "provided-" + credentialsProviderName);
+            return Map.of(USER_PROPERTY_NAME, "provided-user",
+                    PASSWORD_PROPERTY_NAME, "provided-" + credentialsProviderName);
         }
     }
 }

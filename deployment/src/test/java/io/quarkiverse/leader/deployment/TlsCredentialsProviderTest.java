@@ -44,7 +44,8 @@ class TlsCredentialsProviderTest {
             .overrideConfigKey("quarkus.datasource.reactive.postgresql.ssl-mode", "verify-full")
             .overrideConfigKey("quarkus.datasource.reactive.hostname-verification-algorithm", "HTTPS")
             .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem", "true")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs", PG.caCertificate().toString());
+            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs",
+                    PG.caCertificate().toString());
 
     @Inject
     LeaderElection election;

@@ -29,8 +29,8 @@ import io.vertx.sqlclient.Tuple;
 /**
  * A PostgreSQL cluster of a test class's own that takes TLS connections only: {@code ssl=on} with a server
  * certificate signed by a CA made for it, a {@code pg_hba.conf} with nothing but {@code hostssl ... scram-sha-256}
- * on 127.0.0.1, and a login role with a password that owns the database of {@link #url()}. Register it before the {@code QuarkusUnitTest} (so that it stops
- * after the application has):
+ * on 127.0.0.1, and a login role with a password that owns the database of {@link #url()}. Register it before the
+ * {@code QuarkusUnitTest} (so that it stops after the application has):
  *
  * <pre>
  * &#64;RegisterExtension
@@ -168,8 +168,8 @@ public final class TlsPostgres implements AfterAllCallback {
         }
         try {
             if (Files.exists(dir.resolve("data/postmaster.pid"))) {
-                run(dir, runAs, bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m", "immediate",
-                        "-w", "-t", "30", "stop");
+                run(dir, runAs, bin.resolve("pg_ctl").toString(), "-D", dir.resolve("data").toString(), "-m",
+                        "immediate", "-w", "-t", "30", "stop");
             }
         } finally {
             delete(dir);
@@ -320,8 +320,9 @@ public final class TlsPostgres implements AfterAllCallback {
             String text = Files.readString(output);
             Files.delete(output);
             if (!ended || process.exitValue() != 0) {
-                throw new IllegalStateException(String.join(" ", line) + (ended ? " failed (" + process.exitValue() + ")"
-                        : " did not end within " + COMMAND_SECONDS + " s") + ": " + text);
+                throw new IllegalStateException(String.join(" ", line)
+                        + (ended ? " failed (" + process.exitValue() + ")" : " did not end within " + COMMAND_SECONDS
+                                + " s") + ": " + text);
             }
             return text;
         } catch (IOException e) {

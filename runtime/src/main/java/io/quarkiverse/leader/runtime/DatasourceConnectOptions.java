@@ -29,9 +29,9 @@ import io.vertx.pgclient.SslMode;
 
 /**
  * The connect options that Quarkus gives the reactive PostgreSQL pool of a datasource, one per URL, read from the
- * datasource's configuration. This mirrors {@code io.quarkus.reactive.pg.client.runtime.PgPoolRecorder#toPgConnectOptions}
- * of Quarkus 3.33, which is private: keep the two in step when Quarkus changes it (DatasourceConnectOptionsTest compares
- * them). Unlike the pool's, these options never hold the credentials provider's user and password: those are read for
+ * datasource's configuration. This mirrors
+ * {@code io.quarkus.reactive.pg.client.runtime.PgPoolRecorder#toPgConnectOptions} of Quarkus 3.33, which is private:
+ * keep the two in step when Quarkus changes it (DatasourceConnectOptionsTest compares them). Unlike the pool's, these options never hold the credentials provider's user and password: those are read for
  * each connection, as the pool reads them (see {@link SessionDatasource}).
  */
 public final class DatasourceConnectOptions {
@@ -82,10 +82,12 @@ public final class DatasourceConnectOptions {
             if (postgresql.sslMode().isPresent()) {
                 SslMode sslMode = postgresql.sslMode().get();
                 each.setSslMode(sslMode);
-                if (sslMode == SslMode.VERIFY_FULL && "NONE".equalsIgnoreCase(reactive.hostnameVerificationAlgorithm())) {
-                    throw new ConfigurationException(prefix + "reactive.postgresql.ssl-mode is verify-full, which checks"
-                            + " the server's host name, but " + prefix + "reactive.hostname-verification-algorithm is NONE:"
-                            + " set it to HTTPS (or LDAPS), or use ssl-mode verify-ca");
+                if (sslMode == SslMode.VERIFY_FULL
+                        && "NONE".equalsIgnoreCase(reactive.hostnameVerificationAlgorithm())) {
+                    throw new ConfigurationException(prefix + "reactive.postgresql.ssl-mode is verify-full, which"
+                            + " checks the server's host name, but " + prefix
+                            + "reactive.hostname-verification-algorithm is NONE: set it to HTTPS (or LDAPS), or use"
+                            + " ssl-mode verify-ca");
                 }
             }
             each.setUseLayer7Proxy(postgresql.useLayer7Proxy());
@@ -124,7 +126,8 @@ public final class DatasourceConnectOptions {
 
     /** {@code quarkus.datasource.} or {@code quarkus.datasource."name".}: the prefix of a datasource's properties. */
     static String prefix(String datasource) {
-        return DataSourceUtil.isDefault(datasource) ? "quarkus.datasource." : "quarkus.datasource.\"" + datasource + "\".";
+        return DataSourceUtil.isDefault(datasource) ? "quarkus.datasource."
+                : "quarkus.datasource.\"" + datasource + "\".";
     }
 
     /** The options of every URL, in the order they are configured; copies, free to change. */

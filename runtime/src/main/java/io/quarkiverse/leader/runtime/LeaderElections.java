@@ -103,7 +103,8 @@ public class LeaderElections {
         }
         try {
             for (LeaderElectionImpl election : elections.values()) {
-                election.start(datasources.get(election.name()), loop, vertx, mapper, methods.forElection(election.name()), events, metrics);
+                election.start(datasources.get(election.name()), loop, vertx, mapper,
+                        methods.forElection(election.name()), events, metrics);
             }
         } catch (RuntimeException e) {
             leave(); // an election started before the one that failed must not keep its session (dev mode goes on)

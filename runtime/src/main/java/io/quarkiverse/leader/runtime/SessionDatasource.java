@@ -59,12 +59,13 @@ public final class SessionDatasource {
                 + "credentials-provider=" + providerName;
         Promise<PgConnectOptions> promise = Promise.promise();
         Uni.createFrom().deferred(() -> provider.getCredentialsAsync(providerName))
-                .ifNoItem().after(bound).failWith(() -> new CredentialsUnavailable(source + " gave no credentials within "
-                        + bound, null))
+                .ifNoItem().after(bound)
+                .failWith(() -> new CredentialsUnavailable(source + " gave no credentials within " + bound, null))
                 .onFailure(failure -> !(failure instanceof CredentialsUnavailable))
                 .transform(failure -> new CredentialsUnavailable(source + " failed: " + SessionSetup.describe(failure),
                         failure))
-                .subscribe().with(credentials -> context.runOnContext(v -> promise.complete(apply(options, credentials))),
+                .subscribe().with(
+                        credentials -> context.runOnContext(v -> promise.complete(apply(options, credentials))),
                         failure -> context.runOnContext(v -> promise.fail(failure)));
         return promise.future();
     }

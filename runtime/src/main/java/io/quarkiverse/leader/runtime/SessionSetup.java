@@ -37,8 +37,8 @@ final class SessionSetup {
     }
 
     /**
-     * A session ready to wait for the lock, with the credentials the datasource has now; closed again if anything on the
-     * way fails. Called on the election's context, which the session then belongs to.
+     * A session ready to wait for the lock, with the credentials the datasource has now; closed again if anything on
+     * the way fails. Called on the election's context, which the session then belongs to.
      */
     Future<PgConnection> open() {
         return options.datasource().withCredentials(context, connectOptions, options.lease())
