@@ -123,7 +123,8 @@ class ReconnectBackoffTest {
         connect.addProperty("application_name", "leader:" + instanceId);
         return new ElectionSession(vertx, new ElectionOptions(connect, defaults.lock(), instanceId, List.of(),
                 AcquireStrategy.WAIT, defaults.poll(), defaults.heartbeat(), defaults.lease(), Duration.ofMillis(50),
-                MAX_DELAY, REJECTED_MAX_DELAY, defaults.observerTimeout(), defaults.terms()), new RecordingListener());
+                MAX_DELAY, REJECTED_MAX_DELAY, defaults.observerTimeout(), defaults.terms(), defaults.datasource()),
+                new RecordingListener());
     }
 
     private static int closedPort() throws IOException {

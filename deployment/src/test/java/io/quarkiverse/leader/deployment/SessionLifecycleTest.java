@@ -50,7 +50,8 @@ class SessionLifecycleTest {
             ElectionSession election = new ElectionSession(vertx, new ElectionOptions(through, defaults.lock(),
                     "slow-start", List.of(), AcquireStrategy.WAIT, Duration.ofSeconds(30), defaults.heartbeat(),
                     defaults.lease(), defaults.reconnectInitialDelay(), defaults.reconnectMaxDelay(),
-                    defaults.reconnectRejectedMaxDelay(), defaults.observerTimeout(), defaults.terms()),
+                    defaults.reconnectRejectedMaxDelay(), defaults.observerTimeout(), defaults.terms(),
+                    defaults.datasource()),
                     new RecordingListener());
             TestPostgres.await(election.start());
             await().atMost(Duration.ofSeconds(5)).until(() -> slow.accepted() == 1); // its session is being opened
@@ -79,7 +80,7 @@ class SessionLifecycleTest {
         ElectionOptions options = new ElectionOptions(defaults.connectOptions(), lock, "patient", List.of(),
                 AcquireStrategy.WAIT, Duration.ofSeconds(2), defaults.heartbeat(), defaults.lease(),
                 defaults.reconnectInitialDelay(), defaults.reconnectMaxDelay(), defaults.reconnectRejectedMaxDelay(),
-                defaults.observerTimeout(), defaults.terms());
+                defaults.observerTimeout(), defaults.terms(), defaults.datasource());
         ElectionSession follower = new ElectionSession(vertx, options, new RecordingListener());
         try {
             TestPostgres.await(follower.start());

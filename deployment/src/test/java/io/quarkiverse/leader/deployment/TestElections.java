@@ -10,11 +10,13 @@ import java.util.concurrent.CopyOnWriteArrayList;
 import io.quarkiverse.leader.runtime.ElectionListener;
 import io.quarkiverse.leader.runtime.ElectionOptions;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
+import io.quarkiverse.leader.runtime.SessionDatasource;
 import io.quarkiverse.leader.runtime.TermTable;
 import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.SlowProxy;
 import io.quarkiverse.leader.test.Sockets;
 import io.quarkiverse.leader.test.TestPostgres;
+import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgConnectOptions;
@@ -30,6 +32,10 @@ final class TestElections {
     static final TermTable TERMS = new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ofSeconds(1),
             "quarkus.leader.fencing.create-table");
 
+    /** The default datasource, with the user and password in the connect options. */
+    static final SessionDatasource DEFAULT_DATASOURCE = SessionDatasource
+            .withoutProvider(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
+
     /** An application whose own election is off, for tests that drive election sessions themselves. */
     static QuarkusUnitTest sessionTest(Class<?>... more) {
         List<Class<?>> classes = new ArrayList<>(List.of(TestElections.class, RecordingListener.class, SlowProxy.class,
@@ -44,7 +50,7 @@ final class TestElections {
                 .addProperty("application_name", "leader:" + instanceId);
         return new ElectionOptions(connect, lock, instanceId, channels, acquire, Duration.ofMillis(200),
                 Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5),
-                Duration.ofSeconds(2), TERMS);
+                Duration.ofSeconds(2), TERMS, DEFAULT_DATASOURCE);
     }
 
     /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */

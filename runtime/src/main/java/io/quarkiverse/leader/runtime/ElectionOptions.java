@@ -7,11 +7,13 @@ import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
- * What one election needs to run: where to connect, which lock, which channels, its timings, and where terms are kept.
+ * What one election needs to run: where to connect, which lock, which channels, its timings, where terms are kept, and
+ * the datasource's credentials provider, if it has one.
  */
 public record ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
         AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
-        Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms) {
+        Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms,
+        SessionDatasource datasource) {
 
     /** How long the lock holder's session must have been silent before a follower may end it: its lease is over by then. */
     Duration evictionThreshold() {

@@ -53,7 +53,7 @@ public final class ElectionSession {
         this.context = vertx.getOrCreateContext();
         this.options = options;
         this.listener = listener;
-        this.opener = new SessionOpener(context, options, new SessionSetup(vertx, options));
+        this.opener = new SessionOpener(context, options, new SessionSetup(context, options));
         this.futures = new ContextFutures(context);
         this.lease = new Lease(options.lease());
         this.acquisition = new LockAcquisition(options, lease, holder -> moveTo(ElectionState.BEGINNING_TERM),

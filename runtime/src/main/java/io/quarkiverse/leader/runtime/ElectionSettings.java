@@ -5,13 +5,13 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
-import java.util.List;
 import java.util.UUID;
 
 import org.eclipse.microprofile.config.Config;
 
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
+import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.vertx.pgclient.PgConnectOptions;
 
@@ -155,29 +155,27 @@ final class ElectionSettings {
         }
     }
 
-    /** The election's own session uses the datasource's URL and credentials, never a pooled connection. */
-    static PgConnectOptions connectOptions(String election, ElectionConfig config, String instanceId, Config mpConfig) {
-        String prefix = config.datasource().map(ds -> "quarkus.datasource.\"" + ds + "\".").orElse("quarkus.datasource.");
-        List<String> urls = mpConfig.getOptionalValues(prefix + "reactive.url", String.class).orElse(List.of());
-        if (urls.isEmpty()) {
-            throw new ConfigurationException("Instance " + instanceId + " cannot join " + describe(election)
-                    + ": it needs the URL of the reactive datasource"
-                    + config.datasource().map(n -> " '" + n + "'").orElse("") + ": set " + prefix + "reactive.url (or "
-                    + property(election, "enabled") + "=false to run without the election)");
-        }
-        String url = urls.get(0).replaceFirst("^vertx-reactive:", "");
-        PgConnectOptions options;
-        try {
-            options = PgConnectOptions.fromUri(url);
-        } catch (RuntimeException e) {
-            throw new ConfigurationException("Invalid " + prefix + "reactive.url '" + url
-                    + "' for leader election: expected postgresql://host:port/database (" + e.getMessage() + ")");
-        }
-        mpConfig.getOptionalValue(prefix + "username", String.class).ifPresent(options::setUser);
-        mpConfig.getOptionalValue(prefix + "password", String.class).ifPresent(options::setPassword);
+    /**
+     * The options of the election's own session, never a pooled connection: the datasource's own (its first URL, TLS,
+     * credentials, additional properties), with the election's {@code application_name}, a connect timeout of a lease,
+     * and no reconnection of the client's: the election opens every session itself, with its backoff.
+     */
+    static PgConnectOptions connectOptions(String election, ElectionConfig config, String instanceId,
+            DatasourceConnectOptions datasource) {
+        String prefix = DatasourceConnectOptions.prefix(datasourceName(config));
+        PgConnectOptions options = datasource.first().orElseThrow(() -> new ConfigurationException("Instance "
+                + instanceId + " cannot join " + describe(election) + ": it needs the URL of the reactive datasource"
+                + config.datasource().map(n -> " '" + n + "'").orElse("") + ": set " + prefix + "reactive.url (or "
+                + property(election, "enabled") + "=false to run without the election)"));
         options.addProperty("application_name", applicationName(election, instanceId));
         options.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.lease().toMillis()));
+        options.setReconnectAttempts(0);
         return options;
+    }
+
+    /** The name Quarkus gives the election's datasource in its configuration maps. */
+    static String datasourceName(ElectionConfig config) {
+        return config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
     }
 
     /**

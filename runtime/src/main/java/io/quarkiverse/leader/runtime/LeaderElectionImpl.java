@@ -12,7 +12,6 @@ import java.util.function.Function;
 
 import jakarta.enterprise.event.Event;
 
-import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.ObjectMapper;
@@ -74,8 +73,8 @@ public class LeaderElectionImpl implements LeaderElection {
      * Joins the election: the session runs on the elections' own event loop, handlers and observers on the
      * application's Vert.x.
      */
-    void start(Config mpConfig, ElectionLoop loop, Vertx vertx, ObjectMapper mapper, NotificationMethods methods,
-            Event<LeadershipChanged> events, LeaderMetrics metrics) {
+    void start(DatasourceConnectOptions datasource, ElectionLoop loop, Vertx vertx, ObjectMapper mapper,
+            NotificationMethods methods, Event<LeadershipChanged> events, LeaderMetrics metrics) {
         if (!methods.durable().isEmpty()) {
             durable.prepareStorage();
         }
@@ -85,9 +84,10 @@ public class LeaderElectionImpl implements LeaderElection {
             return;
         }
         ElectionOptions options = new ElectionOptions(
-                ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, durable.channels(methods),
-                config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
-                config.reconnectMaxDelay(), config.reconnectRejectedMaxDelay(), config.observerTimeout(), terms);
+                ElectionSettings.connectOptions(name, config, instanceId, datasource), lock, instanceId,
+                durable.channels(methods), config.acquire(), config.poll(), config.heartbeat(), config.lease(),
+                config.reconnectInitialDelay(), config.reconnectMaxDelay(), config.reconnectRejectedMaxDelay(),
+                config.observerTimeout(), terms, datasource.session());
         // an event-loop context of its own, whatever thread starts the application (in dev mode, a worker): there is no
         // public API for one
         Context applicationContext = ((VertxInternal) vertx).createEventLoopContext();

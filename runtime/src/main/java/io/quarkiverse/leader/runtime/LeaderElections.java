@@ -2,6 +2,7 @@ package io.quarkiverse.leader.runtime;
 
 import java.util.ArrayList;
 import java.util.Collection;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -74,6 +75,7 @@ public class LeaderElections {
     void start(@Observes @Priority(Integer.MAX_VALUE) StartupEvent event, Config mpConfig) {
         rejectElectionsTheBuildDidNotKnow(mpConfig);
         SharedLocks locks = new SharedLocks();
+        Map<String, DatasourceConnectOptions> datasources = new HashMap<>();
         List<String> deliveryProblems = new ArrayList<>();
         for (LeaderElectionImpl election : elections.values()) {
             ElectionConfig config = electionConfig(election.name());
@@ -90,14 +92,19 @@ public class LeaderElections {
             if (!election.enabled()) {
                 continue;
             }
-            locks.add(election, config, mpConfig);
+            // read once per election at start-up: the datasource's run-time configuration does not change after it
+            DatasourceConnectOptions datasource = DatasourceConnectOptions.of(ElectionSettings.datasourceName(config),
+                    mpConfig);
+            datasources.put(election.name(), datasource);
+            locks.add(election, config, datasource);
         }
         if (!deliveryProblems.isEmpty()) { // every election's at once: they are often set together
             throw new ConfigurationException(String.join("\n", deliveryProblems));
         }
         try {
             for (LeaderElectionImpl election : elections.values()) {
-                election.start(mpConfig, loop, vertx, mapper, methods.forElection(election.name()), events, metrics);
+                election.start(datasources.get(election.name()), loop, vertx, mapper,
+                        methods.forElection(election.name()), events, metrics);
             }
         } catch (RuntimeException e) {
             leave(); // an election started before the one that failed must not keep its session (dev mode goes on)

@@ -130,20 +130,23 @@ final class SessionOpener {
 
     /**
      * Whether the server itself turned the attempt down with an error (too many connections, a failed authentication,
-     * a database that does not exist, a missing privilege): it started a backend process for it, and will most likely
-     * say the same again. A server that is starting up, shutting down or in recovery (class 57) will soon take
-     * sessions, and a standby (found by the election's own check, not a server error) may be promoted at any moment:
-     * those, like a refused, reset or timed-out connection, are not rejections.
+     * a database that does not exist, a missing privilege) or a TLS handshake failed (a certificate that is not
+     * trusted, or not for this host): it started a backend process for it, and will most likely say the same again
+     * until someone changes a setting or a certificate. A server that is starting up, shutting down or in recovery
+     * (class 57) will soon take sessions, and a standby (found by the election's own check, not a server error) may be
+     * promoted at any moment: those, like a refused, reset or timed-out connection, are not rejections.
      */
     private static boolean rejected(Throwable failure) {
-        return failure instanceof SessionSetup.MissingTermTable || failure instanceof PgException e
-                && e.getSqlState() != null && !e.getSqlState().startsWith(OPERATOR_INTERVENTION);
+        return failure instanceof SessionSetup.MissingTermTable || SessionDatasource.tlsFailure(failure)
+                || failure instanceof PgException e && e.getSqlState() != null
+                        && !e.getSqlState().startsWith(OPERATOR_INTERVENTION);
     }
 
     private void failed(Throwable failure) {
         if (failures++ == 0) {
-            LOG.warnf("Instance %s cannot open its election session (%s); retrying with backoff up to %s",
-                    options.instanceId(), describe(failure),
+            String advice = options.datasource().advice(failure, options.connectOptions());
+            LOG.warnf("Instance %s cannot open its election session (%s)%s; retrying with backoff up to %s",
+                    options.instanceId(), describe(failure), advice.isEmpty() ? "" : ": " + advice,
                     rejected(failure) ? options.reconnectRejectedMaxDelay() : options.reconnectMaxDelay());
         } else {
             LOG.debugf("Instance %s: election session attempt %d failed: %s", options.instanceId(), failures,

@@ -4,8 +4,8 @@ import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
 
+import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
@@ -23,12 +23,12 @@ final class SessionSetup {
     private static final String DUPLICATE_TABLE = "42P07";
     private static final String UNIQUE_VIOLATION = "23505";
 
-    private final Vertx vertx;
+    private final Context context;
     private final ElectionOptions options;
     private final PgConnectOptions connectOptions;
 
-    SessionSetup(Vertx vertx, ElectionOptions options) {
-        this.vertx = vertx;
+    SessionSetup(Context context, ElectionOptions options) {
+        this.context = context;
         this.options = options;
         // a server that goes silent mid-statement closes the socket instead of hanging the election
         this.connectOptions = new PgConnectOptions(options.connectOptions())
@@ -36,9 +36,13 @@ final class SessionSetup {
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
 
-    /** A session ready to wait for the lock; closed again if anything on the way fails. */
+    /**
+     * A session ready to wait for the lock, with the credentials the datasource has now; closed again if anything on
+     * the way fails. Called on the election's context, which the session then belongs to.
+     */
     Future<PgConnection> open() {
-        return PgConnection.connect(vertx, connectOptions)
+        return options.datasource().withCredentials(context, connectOptions, options.lease())
+                .compose(connect -> PgConnection.connect(context.owner(), connect))
                 .compose(conn -> configure(conn).transform(ar -> ar.succeeded() ? Future.succeededFuture(conn)
                         : conn.close().transform(closed -> Future.failedFuture(ar.cause()))));
     }
@@ -86,6 +90,13 @@ final class SessionSetup {
         if (t instanceof PgException e) {
             return e.getErrorMessage() + " [SQLSTATE " + e.getSqlState() + "]";
         }
-        return t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+        String message = t.getMessage() != null ? t.getMessage() : t.getClass().getName();
+        Throwable root = t;
+        while (root.getCause() != null && root.getCause() != root) {
+            root = root.getCause();
+        }
+        // a wrapper such as "SSL handshake failed" says where, its cause says why
+        return root == t || root.getMessage() == null || message.contains(root.getMessage()) ? message
+                : message + ": " + root.getMessage();
     }
 }

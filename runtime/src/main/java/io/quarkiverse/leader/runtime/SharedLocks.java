@@ -4,12 +4,10 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 
-import org.eclipse.microprofile.config.Config;
 import org.jboss.logging.Logger;
 
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.LeaderConfig.ElectionConfig;
-import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.runtime.configuration.ConfigurationException;
 import io.vertx.pgclient.PgConnectOptions;
 
@@ -24,9 +22,9 @@ final class SharedLocks {
     private final Map<List<Object>, String> byDatasource = new HashMap<>();
     private final Map<List<Object>, String> byDatabase = new HashMap<>();
 
-    void add(LeaderElectionImpl election, ElectionConfig config, Config mpConfig) {
+    void add(LeaderElectionImpl election, ElectionConfig config, DatasourceConnectOptions options) {
         // advisory locks are per database: the same key on one datasource always competes with itself
-        String datasource = config.datasource().orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME);
+        String datasource = ElectionSettings.datasourceName(config);
         String other = byDatasource.putIfAbsent(List.of(election.lock(), datasource), election.name());
         if (other != null) {
             throw new ConfigurationException("The elections " + describe(other) + " and "
@@ -36,7 +34,7 @@ final class SharedLocks {
         // two datasources that look alike most likely reach one database, but a pooler that routes by user may
         // send them to two: said, not refused
         PgConnectOptions target = ElectionSettings.connectOptions(election.name(), config, election.instanceId(),
-                mpConfig);
+                options);
         String database = "database " + target.getDatabase() + " at " + target.getHost() + ":" + target.getPort();
         other = byDatabase.putIfAbsent(List.of(election.lock(), database), election.name());
         if (other != null) {
