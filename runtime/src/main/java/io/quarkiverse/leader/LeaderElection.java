@@ -53,10 +53,13 @@ public interface LeaderElection {
      * the current one. The transaction holds the lock's term row ({@code FOR SHARE}) from its first statement, so a new
      * leader cannot begin the next term until it has ended: a commit of this term either lands before the next term
      * begins, or fails. PostgreSQL ends a fenced transaction left idle for {@code quarkus.leader.fencing.idle-timeout},
-     * which bounds how long a paused instance can hold up the next leader. Keep fenced transactions short.
+     * which bounds how long a paused instance can hold up the next leader. Keep fenced transactions short. Besides its
+     * work's, a fenced transaction takes two round trips, each bounded by {@code quarkus.leader.lease}.
      *
      * @param work the statements to run on the transaction's connection; the transaction commits when its
-     *        {@link Uni} completes with an item and rolls back when it fails
+     *        {@link Uni} completes with an item and rolls back when it fails. It must not begin, commit or roll back
+     *        the transaction itself. If one of its statements failed and it completed all the same, nothing is
+     *        committed (PostgreSQL aborted the transaction) and the call fails with {@link IllegalStateException}
      * @return the item of {@code work}, once committed. Leadership is checked on each subscription. It fails with
      *         {@link FencedException}, and nothing is committed, when this instance does not lead, when its term was
      *         over before the transaction began, when its leadership ended before the commit, or when the transaction

@@ -69,6 +69,15 @@ class FencingTest {
                 .isExactlyInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("aborted it, but its work completed all the same: nothing was committed");
         assertThat(written("failure swallowed")).isZero();
+
+        // a work that ends the transaction itself is told so; what it rolled back stays rolled back
+        assertThatThrownBy(() -> election.fenced(conn -> write(conn, term, "rolled back by the work")
+                .chain(() -> conn.query("ROLLBACK").execute())
+                .replaceWith(term))
+                .await().atMost(Duration.ofSeconds(10)))
+                .isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("ended the transaction itself");
+        assertThat(written("rolled back by the work")).isZero();
     }
 
     @Test

@@ -126,28 +126,33 @@ public final class TlsPostgres implements AfterAllCallback {
 
     /** Runs one statement as the superuser, over TLS (the only way in), and returns its rows. */
     public synchronized List<Row> sql(String sql, Object... params) {
-        if (vertx == null) {
-            vertx = Vertx.vertx();
-        }
         PgConnectOptions options = new PgConnectOptions().setHost("127.0.0.1").setPort(port).setDatabase("postgres")
                 .setUser(SUPERUSER).setPassword(password).setSslMode(SslMode.VERIFY_CA)
                 .setTrustOptions(new PemTrustOptions().addCertPath(caCertificate().toString()));
-        return TestPostgres.await(PgConnection.connect(vertx, options)
+        return TestPostgres.await(PgConnection.connect(vertx(), options)
                 .compose(conn -> conn.preparedQuery(sql).execute(Tuple.from(List.of(params)))
                         .onComplete(ar -> conn.close())))
                 .stream().collect(ArrayList::new, List::add, List::addAll);
     }
 
     /** Whether a connection without TLS is turned away, as pg_hba.conf says; the failure otherwise. */
-    public Optional<Throwable> plainConnectionRefused() {
+    public synchronized Optional<Throwable> plainConnectionRefused() {
         PgConnectOptions plain = PgConnectOptions.fromUri(url()).setUser(USER).setPassword(password)
                 .setSslMode(SslMode.DISABLE);
         try {
-            TestPostgres.await(PgConnection.connect(Vertx.vertx(), plain).compose(PgConnection::close));
+            TestPostgres.await(PgConnection.connect(vertx(), plain).compose(PgConnection::close));
             return Optional.empty();
         } catch (IllegalStateException e) {
             return Optional.of(e.getCause());
         }
+    }
+
+    /** One Vert.x for the class's own statements, closed with the server. */
+    private Vertx vertx() {
+        if (vertx == null) {
+            vertx = Vertx.vertx();
+        }
+        return vertx;
     }
 
     @Override

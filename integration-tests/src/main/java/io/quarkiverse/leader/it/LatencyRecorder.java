@@ -16,7 +16,8 @@ final class LatencyRecorder {
 
     private final int capacity;
     private volatile long[] latencies = new long[0];
-    private final AtomicInteger count = new AtomicInteger();
+    private final AtomicInteger next = new AtomicInteger(); // the slot of the next message
+    private final AtomicInteger count = new AtomicInteger(); // messages whose latency is written
     private final AtomicLong firstMicros = new AtomicLong();
     private final AtomicLong lastMicros = new AtomicLong();
 
@@ -27,7 +28,7 @@ final class LatencyRecorder {
     /** A message sent at {@code sentMicros} (the sender's clock) has arrived now. */
     void record(long sentMicros) {
         long now = BenchmarkProbe.nowMicros();
-        int i = count.getAndIncrement();
+        int i = next.getAndIncrement();
         if (i == 0) {
             firstMicros.set(now);
         }
@@ -36,6 +37,7 @@ final class LatencyRecorder {
             kept[i] = now - sentMicros;
         }
         lastMicros.set(now);
+        count.incrementAndGet(); // after the write: a count read by stats() covers written latencies only
     }
 
     /** {"sentMicros":123,...}: the number read without a JSON parser, so that the probe costs next to nothing. */
@@ -53,6 +55,7 @@ final class LatencyRecorder {
         if (latencies.length < capacity) {
             latencies = new long[capacity];
         }
+        next.set(0);
         count.set(0);
         firstMicros.set(0);
         lastMicros.set(0);

@@ -87,7 +87,9 @@ public class LeaderResource {
             return election.send(channel, body.toString());
         }
         return pool.withConnection(conn -> conn.begin()
-                .chain(tx -> election.send(conn, channel, body.toString()).call(id -> tx.rollback())));
+                .chain(tx -> election.send(conn, channel, body.toString()).call(id -> tx.rollback())
+                        // a send that failed rolls back too, before the connection goes back to the pool
+                        .onFailure().call(() -> tx.rollback().onFailure().recoverWithNull())));
     }
 
     @GET

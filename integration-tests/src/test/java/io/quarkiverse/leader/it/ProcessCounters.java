@@ -2,7 +2,9 @@ package io.quarkiverse.leader.it;
 
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.NoSuchFileException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.stream.Stream;
 
 /**
@@ -10,7 +12,8 @@ import java.util.stream.Stream;
  * difference says how much CPU a message cost and how often the process's threads went to sleep and woke per message.
  *
  * @param cpuMicros user and system time of all its threads
- * @param voluntarySwitches times a thread gave up the CPU to wait (a park, an epoll wait): each is a wake-up later
+ * @param voluntarySwitches times a thread gave up the CPU to wait (a park, an epoll wait): each is a wake-up later;
+ *        only threads alive at both readings count (the kernel keeps no total of the ones that ended)
  * @param involuntarySwitches times a thread was preempted
  */
 record ProcessCounters(long cpuMicros, long voluntarySwitches, long involuntarySwitches) {
@@ -29,7 +32,13 @@ record ProcessCounters(long cpuMicros, long voluntarySwitches, long involuntaryS
             long involuntary = 0;
             try (Stream<Path> tasks = Files.list(Path.of("/proc/" + pid + "/task"))) {
                 for (Path task : tasks.toList()) {
-                    for (String line : Files.readAllLines(task.resolve("status"))) {
+                    List<String> status;
+                    try {
+                        status = Files.readAllLines(task.resolve("status"));
+                    } catch (NoSuchFileException e) {
+                        continue; // a thread that ended meanwhile: its switches are gone with it
+                    }
+                    for (String line : status) {
                         if (line.startsWith("voluntary_ctxt_switches:")) {
                             voluntary += Long.parseLong(line.substring(line.indexOf(':') + 1).trim());
                         } else if (line.startsWith("nonvoluntary_ctxt_switches:")) {
@@ -40,7 +49,7 @@ record ProcessCounters(long cpuMicros, long voluntarySwitches, long involuntaryS
             }
             return new ProcessCounters(ticks * 1_000_000 / TICKS_PER_SECOND, voluntary, involuntary);
         } catch (IOException | RuntimeException e) {
-            return new ProcessCounters(0, 0, 0); // a thread that ended while being read, or no /proc
+            return new ProcessCounters(0, 0, 0); // no /proc
         }
     }
 

@@ -31,8 +31,9 @@ import io.vertx.pgclient.SslMode;
  * The connect options that Quarkus gives the reactive PostgreSQL pool of a datasource, one per URL, read from the
  * datasource's configuration. This mirrors
  * {@code io.quarkus.reactive.pg.client.runtime.PgPoolRecorder#toPgConnectOptions} of Quarkus 3.33, which is private:
- * keep the two in step when Quarkus changes it (DatasourceConnectOptionsTest compares them). Unlike the pool's, these options never hold the credentials provider's user and password: those are read for
- * each connection, as the pool reads them (see {@link SessionDatasource}).
+ * keep the two in step when Quarkus changes it (DatasourceConnectOptionsTest compares them). Unlike the pool's, these
+ * options never hold the credentials provider's user and password: those are read for each connection, as the pool
+ * reads them (see {@link SessionDatasource}).
  */
 public final class DatasourceConnectOptions {
 
@@ -70,8 +71,9 @@ public final class DatasourceConnectOptions {
             try {
                 options.add(PgConnectOptions.fromUri(url));
             } catch (RuntimeException e) {
-                throw new ConfigurationException("Invalid " + prefix + "reactive.url '" + url + "': expected"
-                        + " postgresql://host:port/database (" + e.getMessage() + ")");
+                // without its user info, which may hold a password
+                throw new ConfigurationException("Invalid " + prefix + "reactive.url '"
+                        + url.replaceFirst("//[^/@]*@", "//...@") + "': expected postgresql://host:port/database");
             }
         }
         for (PgConnectOptions each : options) {

@@ -5,6 +5,7 @@ import java.time.Instant;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
 
 import org.jboss.logging.Logger;
@@ -43,7 +44,8 @@ final class DurableChannel {
     private volatile Run run; // also read by the election, and where a retry's backoff resumes, on a worker thread
     private volatile double backlog = Double.NaN; // as last counted while leading
     private boolean counting;
-    private volatile int acks; // acknowledgements under way, of this run and one before it; written on the context
+    private int acks; // acknowledgements under way, of this run and of one before it
+    private final AtomicBoolean wakePending = new AtomicBoolean(); // one wake-up queued on the context at most
     private boolean fetchFailing;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
@@ -97,7 +99,7 @@ final class DurableChannel {
 
     /** The pending messages as last counted while leading, NaN otherwise; the count stops at {@value #COUNT_LIMIT}. */
     double backlog() {
-        return backlog;
+        return run != null ? backlog : Double.NaN; // a count that lands after stop() must not show
     }
 
     /** Counts the pending messages, on the leader, one count at a time. */
@@ -121,19 +123,30 @@ final class DurableChannel {
                 }, failure -> counting = false);
     }
 
-    /** Whether no call and no acknowledgement is under way: what a leaving leader waits for. */
+    /**
+     * Whether no call and no acknowledgement is under way: what a leaving leader waits for. On the channel's context,
+     * where a call's end and its acknowledgement's start happen in one turn, so that no reading falls between them.
+     */
     boolean idle() {
         return !attempts.calling() && acks == 0;
     }
 
+    /** The context the channel runs on. */
+    Context context() {
+        return context;
+    }
+
     /** A message may have committed: fetch, now or once the batch under way is done. */
     void wake() {
-        context.runOnContext(v -> {
-            Run current = run;
-            if (current != null) {
-                current.wake();
-            }
-        });
+        if (wakePending.compareAndSet(false, true)) { // a commit's wake-up and a poll's come to one fetch anyway
+            context.runOnContext(v -> {
+                wakePending.set(false);
+                Run current = run;
+                if (current != null) {
+                    current.wake();
+                }
+            });
+        }
     }
 
     /** One leadership's delivery; at most one batch in flight. */

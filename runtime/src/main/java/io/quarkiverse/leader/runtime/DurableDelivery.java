@@ -14,7 +14,7 @@ import io.vertx.core.Promise;
 /**
  * The durable channels of one election on the leader: started when leadership begins (draining the backlog), woken by
  * the send function's notification at each commit and by a periodic check should a wake-up be missed, stopped at
- * step-down. Called on the election's context.
+ * step-down. Called on the election's context; the channels run on the application's.
  */
 final class DurableDelivery {
 
@@ -34,6 +34,8 @@ final class DurableDelivery {
         this.wakeupChannel = wakeupChannel;
         this.context = context;
         this.pollInterval = pollInterval;
+        // links the drain's callbacks now: their first use is otherwise on the hand-over path, which linking would slow
+        context.runOnContext(v -> drain(Duration.ZERO));
     }
 
     boolean isWakeup(String channel) {
@@ -80,30 +82,41 @@ final class DurableDelivery {
     }
 
     /**
-     * Completes once no call and no acknowledgement is under way, or after {@code timeout}: a leader that leaves lets
-     * them finish before it unlocks, so that its successor does not hand the same messages over meanwhile. Calls end on
-     * other threads, so it looks every few milliseconds.
+     * Completes, on the election's context, once no call and no acknowledgement is under way, or after
+     * {@code timeout}: a leader that leaves lets them finish before it unlocks, so that its successor does not hand the
+     * same messages over meanwhile. The channels run on the application's context: it looks there, every few
+     * milliseconds.
      */
     Future<Void> drain(Duration timeout) {
-        if (idle()) {
+        if (byChannel.isEmpty()) {
             return Future.succeededFuture();
         }
+        Context channels = byChannel.values().iterator().next().context(); // one for all of the election's channels
         Promise<Void> drained = Promise.promise();
         long deadline = System.nanoTime() + timeout.toNanos();
-        context.owner().setPeriodic(DRAIN_CHECK_MILLIS, id -> {
-            boolean idle = idle();
-            if (idle || System.nanoTime() - deadline > 0) {
-                context.owner().cancelTimer(id);
-                if (!idle) {
-                    LOG.warnf("Durable methods still running after %s; releasing the lock anyway: their messages are"
-                            + " handed over again by the next leader", timeout);
-                }
-                drained.tryComplete();
+        // bounded on the election's own loop too, should the application's have stopped taking tasks
+        context.owner().setTimer(timeout.toMillis() + 1, id -> drained.tryComplete());
+        channels.runOnContext(start -> {
+            if (idle()) {
+                context.runOnContext(v -> drained.tryComplete());
+                return;
             }
+            channels.owner().setPeriodic(DRAIN_CHECK_MILLIS, id -> { // set from the channels' context: it fires there
+                boolean idle = idle();
+                if (idle || System.nanoTime() - deadline > 0) {
+                    channels.owner().cancelTimer(id);
+                    if (!idle) {
+                        LOG.warnf("Durable methods still running after %s; releasing the lock anyway: their messages"
+                                + " are handed over again by the next leader", timeout);
+                    }
+                    context.runOnContext(v -> drained.tryComplete());
+                }
+            });
         });
         return drained.future();
     }
 
+    /** On the channels' context. */
     private boolean idle() {
         for (DurableChannel channel : byChannel.values()) {
             if (!channel.idle()) {

@@ -46,13 +46,14 @@ final class FencedTransactions {
 
     /** Runs {@code work} in a fenced transaction, which commits if its term is still the current one. */
     <T> Uni<T> run(Function<SqlConnection, Uni<T>> work) {
-        return run(work, "SELECT 1", e -> e);
+        return run(work, null, e -> e);
     }
 
     /**
-     * As {@link #run(Function)}, with {@code lastStatement} (SQL without parameters) sent in COMMIT's round trip, so
-     * that it costs none of its own: should it fail, nothing commits, and the transaction fails with what
-     * {@code lastStatementFailed} makes of the server's error. The transaction takes two round trips besides its work's.
+     * As {@link #run(Function)}, with {@code lastStatement} (SQL without parameters, or {@code null}) sent in COMMIT's
+     * round trip, so that it costs none of its own: should it fail, nothing commits, and the transaction fails with
+     * what {@code lastStatementFailed} makes of the server's error. The transaction takes two round trips besides its
+     * work's.
      */
     <T> Uni<T> run(Function<SqlConnection, Uni<T>> work, String lastStatement,
             Function<PgException, Throwable> lastStatementFailed) {
@@ -64,14 +65,30 @@ final class FencedTransactions {
                         + lock + ": fenced transactions run on the leader only"));
             }
             Attempt<T> attempt = new Attempt<>(current, current.term());
-            return bounded(pool.mutiny().getConnection(), "a connection of the pool")
+            // the pool's own acquisition timeout bounds the wait; one of ours would drop a connection that came later
+            return pool.mutiny().getConnection()
                     .chain(conn -> attempt.within(conn, work, lastStatement, lastStatementFailed)
-                            .onTermination().call(conn::close)) // back to the pool, its transaction ended
+                            .onTermination().invoke((item, failure, cancelled) -> release(conn,
+                                    failure != null || cancelled)))
                     .onFailure(e -> !(e instanceof FencedException)).recoverWithUni(attempt::afterFailure);
         });
     }
 
-    /** One transaction: BEGIN with the fence, the work, then the last statement with COMMIT, or ROLLBACK. */
+    /**
+     * Gives the connection back to the pool. After anything but a commit (a failure, an answer still awaited, a
+     * subscriber that cancelled), ROLLBACK goes first: queued behind whatever is still in flight on the connection and
+     * ahead of its next user's statements, it ends the transaction whatever state it is in.
+     */
+    private void release(SqlConnection conn, boolean rollBack) {
+        Uni<Void> ended = rollBack
+                ? conn.query("ROLLBACK").execute().ifNoItem().after(lease).fail().replaceWithVoid()
+                        .onFailure().recoverWithNull()
+                : Uni.createFrom().voidItem();
+        ended.chain(conn::close).subscribe().with(v -> {
+        }, e -> LOG.debugf("Could not give a connection of a fenced transaction back to the pool: %s", e));
+    }
+
+    /** One transaction: BEGIN with the fence, the work, then the checks and COMMIT. */
     private final class Attempt<T> {
 
         private final ElectionSession current;
@@ -111,21 +128,35 @@ final class FencedTransactions {
                         }
                         result = item;
                         committing = true;
-                        // in a transaction that a failed statement of the work aborted, COMMIT would roll back without
-                        // an error: the last statement fails there instead, and COMMIT is not run
-                        return bounded(conn.query(lastStatement + "; COMMIT").execute(), "COMMIT")
-                                .onFailure(PgException.class).transform(e -> {
-                                    answered = true;
-                                    PgException error = (PgException) e;
-                                    return IN_FAILED_TRANSACTION.equals(error.getSqlState())
-                                            ? new IllegalStateException("A statement of the fenced transaction failed"
-                                                    + " and aborted it, but its work completed all the same: nothing"
-                                                    + " was committed", error)
-                                            : lastStatementFailed.apply(error);
-                                });
-                    })
-                    .onFailure().call(e -> committing && !answered ? Uni.createFrom().voidItem() // in doubt: let it be
-                            : bounded(conn.query("ROLLBACK").execute(), "ROLLBACK").onFailure().recoverWithNull());
+                        String commit = terms.stillOursSql(transactionId) + "; "
+                                + (lastStatement != null ? lastStatement + "; " : "") + "COMMIT";
+                        return bounded(conn.query(commit).execute(), "COMMIT")
+                                .onFailure(PgException.class).transform(e -> refused((PgException) e,
+                                        lastStatementFailed));
+                    });
+        }
+
+        /**
+         * The server's error in COMMIT's round trip. One it sends as it ends the session (FATAL, a shutdown, a lost
+         * connection, an internal error) may come after a local commit, so its outcome is looked up; any other means
+         * that COMMIT did not run, or failed.
+         */
+        private Throwable refused(PgException error, Function<PgException, Throwable> lastStatementFailed) {
+            String state = error.getSqlState() == null ? "" : error.getSqlState();
+            if ("FATAL".equals(error.getSeverity()) || "PANIC".equals(error.getSeverity())
+                    || state.startsWith("08") || state.startsWith("57") || state.startsWith("XX")) {
+                return error; // in doubt
+            }
+            answered = true;
+            return switch (state) {
+                case IN_FAILED_TRANSACTION -> new IllegalStateException("A statement of the fenced transaction failed"
+                        + " and aborted it, but its work completed all the same: nothing was committed", error);
+                case TermTable.NOT_OURS -> new IllegalStateException("The work of a fenced transaction ended the"
+                        + " transaction itself (conn.begin(), or a COMMIT or ROLLBACK of its own): what it committed is"
+                        + " its own, outside the fence's last check; do not begin, commit or roll back in fenced work",
+                        error);
+                default -> lastStatementFailed.apply(error);
+            };
         }
 
         /**

@@ -10,6 +10,7 @@ import javax.net.ssl.SSLException;
 
 import io.quarkus.credentials.CredentialsProvider;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.infrastructure.Infrastructure;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Promise;
@@ -59,6 +60,8 @@ public final class SessionDatasource {
                 + "credentials-provider=" + providerName;
         Promise<PgConnectOptions> promise = Promise.promise();
         Uni.createFrom().deferred(() -> provider.getCredentialsAsync(providerName))
+                // a provider may block while it builds its Uni: never on the election's event loop
+                .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .ifNoItem().after(bound)
                 .failWith(() -> new CredentialsUnavailable(source + " gave no credentials within " + bound, null))
                 .onFailure(failure -> !(failure instanceof CredentialsUnavailable))

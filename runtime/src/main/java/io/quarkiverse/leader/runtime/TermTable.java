@@ -56,6 +56,19 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
                 + "SELECT term, txid_current() FROM " + qualifiedName() + " WHERE lock_key = " + lock + " FOR SHARE";
     }
 
+    /** SQLSTATE invalid_text_representation: what {@link #stillOursSql(long)} fails with. */
+    static final String NOT_OURS = "22P02";
+
+    /**
+     * Sent with COMMIT: fails when the transaction is not fenced transaction {@code transactionId} any more (its work
+     * committed or rolled back by itself) with {@value #NOT_OURS}, and, like any statement, with
+     * {@code 25P02} in a transaction that a failed statement aborted, where COMMIT would roll back without an error.
+     */
+    String stillOursSql(long transactionId) {
+        return "SELECT (CASE WHEN txid_current_if_assigned() IS NOT DISTINCT FROM " + transactionId
+                + " THEN '1' ELSE 'not the fenced transaction' END)::int";
+    }
+
     /** What became of transaction $1: committed, aborted, or in progress (the row lock gave it its id already). */
     String transactionStatusSql() {
         return "SELECT txid_status($1)";
