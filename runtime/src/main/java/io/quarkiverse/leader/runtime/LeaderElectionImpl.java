@@ -87,7 +87,8 @@ public class LeaderElectionImpl implements LeaderElection {
         ElectionOptions options = new ElectionOptions(
                 ElectionSettings.connectOptions(name, config, instanceId, mpConfig), lock, instanceId, durable.channels(methods),
                 config.acquire(), config.poll(), config.heartbeat(), config.lease(), config.reconnectInitialDelay(),
-                config.reconnectMaxDelay(), config.reconnectRejectedMaxDelay(), config.observerTimeout(), terms);
+                config.reconnectMaxDelay(), config.reconnectRejectedMaxDelay(), config.observerTimeout(), terms,
+                PoolerCheck.fix(name, config.datasource()));
         // an event-loop context of its own, whatever thread starts the application (in dev mode, a worker): there is no
         // public API for one
         Context applicationContext = ((VertxInternal) vertx).createEventLoopContext();

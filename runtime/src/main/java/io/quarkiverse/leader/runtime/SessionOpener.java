@@ -39,6 +39,7 @@ final class SessionOpener {
     private int failures;
     private long handedOutAt; // System.nanoTime() when the last session was handed out; 0 before the first
     private int shortLivedInARow;
+    private boolean pooledReported;
 
     SessionOpener(Context context, ElectionOptions options, SessionSetup setup) {
         this.context = context;
@@ -131,17 +132,25 @@ final class SessionOpener {
     /**
      * Whether the server itself turned the attempt down with an error (too many connections, a failed authentication,
      * a database that does not exist, a missing privilege): it started a backend process for it, and will most likely
-     * say the same again. A server that is starting up, shutting down or in recovery (class 57) will soon take
-     * sessions, and a standby (found by the election's own check, not a server error) may be promoted at any moment:
-     * those, like a refused, reset or timed-out connection, are not rejections.
+     * say the same again; so will a missing term table, and a pooler that does not keep sessions. A server that is
+     * starting up, shutting down or in recovery (class 57) will soon take sessions, and a standby (found by the
+     * election's own check, not a server error) may be promoted at any moment: those, like a refused, reset or
+     * timed-out connection, are not rejections.
      */
     private static boolean rejected(Throwable failure) {
-        return failure instanceof SessionSetup.MissingTermTable || failure instanceof PgException e
+        return failure instanceof SessionSetup.MissingTermTable || failure instanceof PoolerCheck.PooledSession
+                || failure instanceof PgException e
                 && e.getSqlState() != null && !e.getSqlState().startsWith(OPERATOR_INTERVENTION);
     }
 
     private void failed(Throwable failure) {
-        if (failures++ == 0) {
+        if (failure instanceof PoolerCheck.PooledSession && !pooledReported) {
+            // a misconfiguration that will not go away: loud once, whatever failed before it
+            pooledReported = true;
+            failures++;
+            LOG.errorf("Instance %s will not lead: %s; retrying with backoff up to %s", options.instanceId(),
+                    failure.getMessage(), options.reconnectRejectedMaxDelay());
+        } else if (failures++ == 0) {
             LOG.warnf("Instance %s cannot open its election session (%s); retrying with backoff up to %s",
                     options.instanceId(), describe(failure),
                     rejected(failure) ? options.reconnectRejectedMaxDelay() : options.reconnectMaxDelay());

@@ -10,10 +10,12 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * Opens an election's session and readies it: its settings, a check that the server is a primary, and the term table.
+ * Opens an election's session and readies it: its settings, a check that it is a session of its own (no pooler in
+ * transaction or statement mode) on a primary, and the term table.
  */
 final class SessionSetup {
 
@@ -26,6 +28,7 @@ final class SessionSetup {
     private final Vertx vertx;
     private final ElectionOptions options;
     private final PgConnectOptions connectOptions;
+    private final PoolerCheck poolerCheck;
 
     SessionSetup(Vertx vertx, ElectionOptions options) {
         this.vertx = vertx;
@@ -34,6 +37,7 @@ final class SessionSetup {
         this.connectOptions = new PgConnectOptions(options.connectOptions())
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
+        this.poolerCheck = new PoolerCheck(vertx, connectOptions, options);
     }
 
     /** A session ready to wait for the lock; closed again if anything on the way fails. */
@@ -48,7 +52,11 @@ final class SessionSetup {
         // expected here: debug, not the client's default warning
         conn.noticeHandler(notice -> LOG.debugf("Election session notice: %s", notice.getMessage()));
         TermTable terms = options.terms();
-        return conn.query(options.sessionSettingsSql(conn.databaseMetadata().majorVersion())).execute()
+        // the backend's pid, in the same round trip, before any prepared statement: a pooler in transaction mode
+        // would run a statement's parse and its execution on different backends
+        return conn.query(options.sessionSettingsSql(conn.databaseMetadata().majorVersion())
+                + "; SELECT pg_backend_pid()").execute()
+                .compose(results -> poolerCheck.check(conn, backendPid(results)))
                 .compose(r -> conn.preparedQuery(terms.sessionCheckSql()).execute(Tuple.of(terms.qualifiedName())))
                 .compose(rows -> {
                     Row row = rows.iterator().next();
@@ -58,6 +66,15 @@ final class SessionSetup {
                     }
                     return row.getBoolean(1) ? Future.succeededFuture() : createTermTable(conn);
                 });
+    }
+
+    /** The pid in the last result of a simple query of several statements. */
+    private static int backendPid(RowSet<Row> results) {
+        RowSet<Row> last = results;
+        while (last.next() != null) {
+            last = last.next();
+        }
+        return last.iterator().next().getInteger(0);
     }
 
     private Future<Void> createTermTable(PgConnection conn) {
