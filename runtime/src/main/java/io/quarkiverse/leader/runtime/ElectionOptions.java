@@ -2,18 +2,30 @@ package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
 import java.util.List;
+import java.util.Optional;
 
+import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
  * What one election needs to run: where to connect, which lock, which channels, its timings, where terms are kept, and
- * the datasource's credentials provider, if it has one.
+ * the datasource's credentials provider, if it has one, and how to connect it directly when a pooler stands in the way.
  */
 public record ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
         AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
         Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms,
-        SessionDatasource datasource) {
+        SessionDatasource datasource, String poolerFix) {
+
+    /** The default election's options, with the pooler advice of the default datasource. */
+    public ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
+            AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
+            Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms,
+            SessionDatasource datasource) {
+        this(connectOptions, lock, instanceId, channels, acquire, poll, heartbeat, lease, reconnectInitialDelay,
+                reconnectMaxDelay, reconnectRejectedMaxDelay, observerTimeout, terms, datasource,
+                PoolerCheck.fix(LeaderElection.DEFAULT_NAME, Optional.empty()));
+    }
 
     /** How long the lock holder's session must have been silent before a follower may end it: its lease is over by then. */
     Duration evictionThreshold() {

@@ -35,13 +35,18 @@ final class Heartbeat {
             return; // the previous confirmation is still out: the lease decides
         }
         long sent = System.nanoTime();
-        leader.conn.query("SELECT 1").execute().onComplete(ar -> {
+        // the pid costs nothing more and shows a pooler that moves the session between backends
+        leader.conn.query("SELECT pg_backend_pid()").execute().onComplete(ar -> {
             if (!leader.current()) {
                 return;
             }
             leader.heartbeatAnswered();
+            int pid = ar.succeeded() ? ar.result().iterator().next().getInteger(0) : 0;
             if (ar.failed()) {
                 lost.accept(leader, describe(ar.cause()));
+            } else if (leader.firstBackendPid(pid) != pid) {
+                lost.accept(leader, PoolerCheck.message("its heartbeats ran on backend pid "
+                        + leader.firstBackendPid(pid) + ", then on pid " + pid, options.poolerFix()));
             } else if (leading.getAsBoolean() && !lease.valid()) {
                 // the answer came after the lease ran out (a stalled event loop): leadership has ended already
                 lost.accept(leader, "its lease of " + options.lease() + " ran out before the heartbeat was answered");

@@ -87,7 +87,7 @@ public class LeaderElectionImpl implements LeaderElection {
                 ElectionSettings.connectOptions(name, config, instanceId, datasource), lock, instanceId,
                 durable.channels(methods), config.acquire(), config.poll(), config.heartbeat(), config.lease(),
                 config.reconnectInitialDelay(), config.reconnectMaxDelay(), config.reconnectRejectedMaxDelay(),
-                config.observerTimeout(), terms, datasource.session());
+                config.observerTimeout(), terms, datasource.session(), PoolerCheck.fix(name, config.datasource()));
         // an event-loop context of its own, whatever thread starts the application (in dev mode, a worker): there is no
         // public API for one
         Context applicationContext = ((VertxInternal) vertx).createEventLoopContext();

@@ -24,6 +24,7 @@ final class SessionAttempt {
     private final Set<Long> timers = new HashSet<>();
     private volatile boolean ended; // read by fenced transactions, on other threads
     private boolean heartbeatInFlight;
+    private int backendPid; // what the first heartbeat saw; 0 before it
 
     /**
      * Watches {@code conn}: its close, or a FATAL error (pg_terminate_backend, a server shutdown: the server says FATAL
@@ -86,6 +87,14 @@ final class SessionAttempt {
 
     void heartbeatAnswered() {
         heartbeatInFlight = false;
+    }
+
+    /** The backend pid the first heartbeat of this session saw: {@code pid}, when this is the first. */
+    int firstBackendPid(int pid) {
+        if (backendPid == 0) {
+            backendPid = pid;
+        }
+        return backendPid;
     }
 
     /** Forgets this session: its timers are cancelled and nothing it reports from now on is acted on. */

@@ -39,6 +39,7 @@ final class SessionOpener {
     private int failures;
     private long handedOutAt; // System.nanoTime() when the last session was handed out; 0 before the first
     private int shortLivedInARow;
+    private boolean pooledReported;
 
     SessionOpener(Context context, ElectionOptions options, SessionSetup setup) {
         this.context = context;
@@ -132,18 +133,26 @@ final class SessionOpener {
      * Whether the server itself turned the attempt down with an error (too many connections, a failed authentication,
      * a database that does not exist, a missing privilege) or a TLS handshake failed (a certificate that is not
      * trusted, or not for this host): it started a backend process for it, and will most likely say the same again
-     * until someone changes a setting or a certificate. A server that is starting up, shutting down or in recovery
-     * (class 57) will soon take sessions, and a standby (found by the election's own check, not a server error) may be
-     * promoted at any moment: those, like a refused, reset or timed-out connection, are not rejections.
+     * until someone changes a setting or a certificate; so will a missing term table, and a pooler that does not keep
+     * sessions. A server that is starting up, shutting down or in recovery (class 57) will soon take sessions, and a
+     * standby (found by the election's own check, not a server error) may be promoted at any moment: those, like a
+     * refused, reset or timed-out connection, are not rejections.
      */
     private static boolean rejected(Throwable failure) {
-        return failure instanceof SessionSetup.MissingTermTable || SessionDatasource.tlsFailure(failure)
+        return failure instanceof SessionSetup.MissingTermTable || failure instanceof PoolerCheck.PooledSession
+                || SessionDatasource.tlsFailure(failure)
                 || failure instanceof PgException e && e.getSqlState() != null
                         && !e.getSqlState().startsWith(OPERATOR_INTERVENTION);
     }
 
     private void failed(Throwable failure) {
-        if (failures++ == 0) {
+        if (failure instanceof PoolerCheck.PooledSession && !pooledReported) {
+            // a misconfiguration that will not go away: loud once, whatever failed before it
+            pooledReported = true;
+            failures++;
+            LOG.errorf("Instance %s will not lead: %s; retrying with backoff up to %s", options.instanceId(),
+                    failure.getMessage(), options.reconnectRejectedMaxDelay());
+        } else if (failures++ == 0) {
             String advice = options.datasource().advice(failure, options.connectOptions());
             LOG.warnf("Instance %s cannot open its election session (%s)%s; retrying with backoff up to %s",
                     options.instanceId(), describe(failure), advice.isEmpty() ? "" : ": " + advice,

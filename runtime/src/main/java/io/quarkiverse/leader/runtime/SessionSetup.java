@@ -10,10 +10,12 @@ import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * Opens an election's session and readies it: its settings, a check that the server is a primary, and the term table.
+ * Opens an election's session and readies it: its settings, a check that it is a session of its own (no pooler in
+ * transaction or statement mode) on a primary, and the term table.
  */
 final class SessionSetup {
 
@@ -42,17 +44,23 @@ final class SessionSetup {
      */
     Future<PgConnection> open() {
         return options.datasource().withCredentials(context, connectOptions, options.lease())
-                .compose(connect -> PgConnection.connect(context.owner(), connect))
-                .compose(conn -> configure(conn).transform(ar -> ar.succeeded() ? Future.succeededFuture(conn)
-                        : conn.close().transform(closed -> Future.failedFuture(ar.cause()))));
+                .compose(connect -> PgConnection.connect(context.owner(), connect).compose(conn ->
+                // a pooler's probe connects as the session did, credentials included
+                configure(conn, new PoolerCheck(context.owner(), connect, options))
+                        .transform(ar -> ar.succeeded() ? Future.succeededFuture(conn)
+                                : conn.close().transform(closed -> Future.failedFuture(ar.cause())))));
     }
 
-    private Future<Void> configure(PgConnection conn) {
+    private Future<Void> configure(PgConnection conn, PoolerCheck poolerCheck) {
         // notices (such as "relation already exists, skipping" when instances create the term table at once) are
         // expected here: debug, not the client's default warning
         conn.noticeHandler(notice -> LOG.debugf("Election session notice: %s", notice.getMessage()));
         TermTable terms = options.terms();
-        return conn.query(options.sessionSettingsSql(conn.databaseMetadata().majorVersion())).execute()
+        // the backend's pid, in the same round trip, before any prepared statement: a pooler in transaction mode
+        // would run a statement's parse and its execution on different backends
+        return conn.query(options.sessionSettingsSql(conn.databaseMetadata().majorVersion())
+                + "; SELECT pg_backend_pid()").execute()
+                .compose(results -> poolerCheck.check(conn, backendPid(results)))
                 .compose(r -> conn.preparedQuery(terms.sessionCheckSql()).execute(Tuple.of(terms.qualifiedName())))
                 .compose(rows -> {
                     Row row = rows.iterator().next();
@@ -62,6 +70,15 @@ final class SessionSetup {
                     }
                     return row.getBoolean(1) ? Future.succeededFuture() : createTermTable(conn);
                 });
+    }
+
+    /** The pid in the last result of a simple query of several statements. */
+    private static int backendPid(RowSet<Row> results) {
+        RowSet<Row> last = results;
+        while (last.next() != null) {
+            last = last.next();
+        }
+        return last.iterator().next().getInteger(0);
     }
 
     private Future<Void> createTermTable(PgConnection conn) {
