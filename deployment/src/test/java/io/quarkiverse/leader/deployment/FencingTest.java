@@ -78,6 +78,12 @@ class FencingTest {
                 .isExactlyInstanceOf(IllegalStateException.class)
                 .hasMessageContaining("ended the transaction itself");
         assertThat(written("rolled back by the work")).isZero();
+
+        // nor may it begin one of its own
+        assertThatThrownBy(() -> election.fenced(conn -> conn.begin().replaceWith(term))
+                .await().atMost(Duration.ofSeconds(10)))
+                .isExactlyInstanceOf(IllegalStateException.class)
+                .hasMessageContaining("must not begin one of its own");
     }
 
     @Test

@@ -67,9 +67,15 @@ final class FencedTransactions {
             Attempt<T> attempt = new Attempt<>(current, current.term());
             // the pool's own acquisition timeout bounds the wait; one of ours would drop a connection that came later
             return pool.mutiny().getConnection()
-                    .chain(conn -> attempt.within(conn, work, lastStatement, lastStatementFailed)
-                            .onTermination().invoke((item, failure, cancelled) -> release(conn,
-                                    failure != null || cancelled)))
+                    .chain(conn -> {
+                        FencedConnection fenced = new FencedConnection(conn.getDelegate());
+                        return attempt.within(conn, SqlConnection.newInstance(fenced), work, lastStatement,
+                                lastStatementFailed)
+                                .onTermination().invoke((item, failure, cancelled) -> {
+                                    fenced.end(); // a statement the work sends from now on would not be fenced
+                                    release(conn, failure != null || cancelled);
+                                });
+                    })
                     .onFailure(e -> !(e instanceof FencedException)).recoverWithUni(attempt::afterFailure);
         });
     }
@@ -103,8 +109,9 @@ final class FencedTransactions {
             this.term = term;
         }
 
-        Uni<T> within(SqlConnection conn, Function<SqlConnection, Uni<T>> work, String lastStatement,
-                Function<PgException, Throwable> lastStatementFailed) {
+        /** Runs {@code work} on {@code workConnection}, its guarded view of {@code conn}. */
+        Uni<T> within(SqlConnection conn, SqlConnection workConnection, Function<SqlConnection, Uni<T>> work,
+                String lastStatement, Function<PgException, Throwable> lastStatementFailed) {
             return bounded(conn.query(terms.beginFencedSql(lock)).execute(), "BEGIN")
                     .chain(rows -> {
                         Long held = null;
@@ -116,7 +123,7 @@ final class FencedTransactions {
                             return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
                                     + " is over (the term table " + terms.qualifiedName() + " has " + held + ")"));
                         }
-                        return work.apply(conn);
+                        return work.apply(workConnection);
                     })
                     // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back;
                     // a leader that leaves commits until it unlocks, so its draining handlers' work is not lost
