@@ -4,6 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.time.Duration;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.CompletableFuture;
@@ -61,8 +62,7 @@ class PoolerCheckTest {
         for (int round = 0; round < 3; round++) { // the same verdict every time, not by luck of the pool
             PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, options));
             try {
-                int pid = TestPostgres.await(conn.query("SELECT pg_backend_pid()").execute()).iterator().next()
-                        .getInteger(0);
+                int pid = backendPid(conn);
                 assertThat(conn.processId()).as("PgBouncer's own key").isNotEqualTo(pid);
                 PoolerCheck check = new PoolerCheck(vertx, options, options(options));
                 if (pooled) {
@@ -84,8 +84,7 @@ class PoolerCheckTest {
         PgConnectOptions direct = PgConnectOptions.fromUri(TestPostgres.url());
         PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, direct));
         try {
-            int pid = TestPostgres.await(conn.query("SELECT pg_backend_pid()").execute()).iterator().next()
-                    .getInteger(0);
+            int pid = backendPid(conn);
             // a second connection would go nowhere: the check passes only if it opens none
             PgConnectOptions nowhere = new PgConnectOptions().setHost("127.0.0.1").setPort(1).setDatabase("none")
                     .setUser("none").setConnectTimeout(500);
@@ -101,11 +100,10 @@ class PoolerCheckTest {
         PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, options));
         PgConnection other = TestPostgres.await(PgConnection.connect(vertx, options));
         CompletableFuture<String> lost = new CompletableFuture<>();
-        SessionAttempt leader = new SessionAttempt(vertx, conn, (attempt, reason) -> lost.complete(reason));
+        SessionAttempt leader = null;
         try {
-            int pid = TestPostgres.await(conn.query("SELECT pg_backend_pid()").execute()).iterator().next()
-                    .getInteger(0);
-            leader.firstBackendPid(pid); // as if a heartbeat had run there: the test needs to know when it has
+            int pid = backendPid(conn);
+            leader = new SessionAttempt(vertx, new BackendSession(conn, pid), (attempt, reason) -> lost.complete(reason));
             // the pooler gives the backend released last to the next transaction, and this one keeps it
             int held = TestPostgres.await(other.query("BEGIN; SELECT pg_backend_pid()").execute()).next().iterator()
                     .next().getInteger(0);
@@ -115,19 +113,108 @@ class PoolerCheckTest {
             new Heartbeat(options(options), lease, () -> true, (attempt, reason) -> lost.complete(reason))
                     .start(leader);
             assertThat(lost).succeedsWithin(Duration.ofSeconds(3)).asString()
-                    .contains("its heartbeats ran on backend pid " + pid + ", then on pid")
+                    .contains("the session was checked on backend pid " + pid + ", its heartbeat ran on pid")
                     .contains("goes through a connection pooler in transaction or statement mode");
         } finally {
-            leader.end();
+            if (leader != null) {
+                leader.end();
+            }
             TestPostgres.await(other.close());
             TestPostgres.await(conn.close());
         }
     }
 
+    /**
+     * Two elections' sessions that a transaction-mode pooler with one server connection puts on the same backend, as
+     * if both had passed the check by chance: a session advisory lock is re-entrant, so without the lock statement's
+     * own check both would lead.
+     */
+    @ParameterizedTest(name = "acquire {0}")
+    @CsvSource({ "WAIT", "POLL" })
+    void twoSessionsOnOneBackendNeverBothTakeTheLock(AcquireStrategy acquire) {
+        // as the docs configure a datasource behind a transaction-mode pooler
+        PgConnectOptions options = PgConnectOptions.fromUri(PgBouncer.of("transaction", 1).url()).setUseLayer7Proxy(true);
+        long lock = TestPostgres.uniqueLock();
+        ElectionOptions election = options(options, lock, acquire);
+        TestPostgres.sql(election.terms().ddl());
+        PgConnection first = TestPostgres.await(PgConnection.connect(vertx, options));
+        PgConnection second = TestPostgres.await(PgConnection.connect(vertx, options));
+        List<SessionAttempt> attempts = new ArrayList<>();
+        try {
+            int pid = backendPid(first);
+            assertThat(backendPid(second)).as("one server connection: one backend for both").isEqualTo(pid);
+            CompletableFuture<Long> firstLeads = new CompletableFuture<>();
+            CompletableFuture<String> firstLost = new CompletableFuture<>();
+            attempts.add(acquire(election, new BackendSession(first, pid), firstLeads, firstLost));
+            assertThat(CompletableFuture.anyOf(firstLeads, firstLost)).succeedsWithin(Duration.ofSeconds(5));
+            assertThat(firstLost).isNotDone();
+            assertThat(firstLeads).isDone();
+
+            CompletableFuture<Long> secondLeads = new CompletableFuture<>();
+            CompletableFuture<String> secondLost = new CompletableFuture<>();
+            attempts.add(acquire(election, new BackendSession(second, pid), secondLeads, secondLost));
+            assertThat(secondLost).succeedsWithin(Duration.ofSeconds(5)).asString()
+                    .contains("its backend (pid " + pid + ") held the election's lock already, for another client")
+                    .contains("Connect the election to PostgreSQL directly");
+            assertThat(secondLeads).isNotDone();
+            assertThat(firstLost).isNotDone();
+        } finally {
+            attempts.forEach(SessionAttempt::end);
+            TestPostgres.await(second.close());
+            TestPostgres.await(first.close());
+        }
+    }
+
+    /** A lock statement that a pooler runs on another backend than the session was checked on takes no lock. */
+    @Test
+    void aLockStatementOnAnotherBackendTakesNoLock() {
+        PgConnectOptions options = PgConnectOptions.fromUri(PgBouncer.of("transaction", 3).url()).setUseLayer7Proxy(true);
+        long lock = TestPostgres.uniqueLock();
+        ElectionOptions election = options(options, lock, AcquireStrategy.POLL);
+        PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, options));
+        SessionAttempt attempt = null;
+        try {
+            int pid = backendPid(conn);
+            CompletableFuture<Long> leads = new CompletableFuture<>();
+            CompletableFuture<String> lost = new CompletableFuture<>();
+            // as if the session had been checked on a backend that the pooler has given to someone else since
+            int elsewhere = pid + 1_000_000;
+            attempt = acquire(election, new BackendSession(conn, elsewhere), leads, lost);
+            assertThat(lost).succeedsWithin(Duration.ofSeconds(5)).asString()
+                    .contains("the session was checked on backend pid " + elsewhere + ", its lock statement ran on pid");
+            assertThat(TestPostgres.lockHolders(lock)).as("sessions holding the lock on the server").isZero();
+            assertThat(leads).isNotDone();
+        } finally {
+            if (attempt != null) {
+                attempt.end();
+            }
+            TestPostgres.await(conn.close());
+        }
+    }
+
+    private static SessionAttempt acquire(ElectionOptions election, BackendSession session,
+            CompletableFuture<Long> leads, CompletableFuture<String> lost) {
+        SessionAttempt attempt = new SessionAttempt(vertx, session, (a, reason) -> lost.complete(reason));
+        LockAcquisition acquisition = new LockAcquisition(election, new Lease(Duration.ofSeconds(5)), a -> {
+        }, (holder, term, confirmedAt) -> leads.complete(term), (a, reason) -> lost.complete(reason));
+        vertx.runOnContext(v -> acquisition.acquire(attempt));
+        return attempt;
+    }
+
+    private static int backendPid(PgConnection conn) {
+        return TestPostgres.await(conn.query("SELECT pg_backend_pid()").execute()).iterator().next().getInteger(0);
+    }
+
     private static ElectionOptions options(PgConnectOptions connect) {
-        return new ElectionOptions(connect, 1, "pooler-check", List.of(), AcquireStrategy.WAIT, Duration.ofSeconds(10),
+        return options(connect, 1, AcquireStrategy.WAIT);
+    }
+
+    private static ElectionOptions options(PgConnectOptions connect, long lock, AcquireStrategy acquire) {
+        TermTable terms = new TermTable(Optional.empty(), "pooler_check_term", true, Duration.ofSeconds(5),
+                "quarkus.leader.term-table.create");
+        return new ElectionOptions(connect, lock, "pooler-check", List.of(), acquire, Duration.ofSeconds(10),
                 Duration.ofMillis(300), BOUND, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5),
-                Duration.ZERO, null, SessionDatasource.withoutProvider(DataSourceUtil.DEFAULT_DATASOURCE_NAME),
+                Duration.ZERO, terms, SessionDatasource.withoutProvider(DataSourceUtil.DEFAULT_DATASOURCE_NAME),
                 PoolerCheck.fix(LeaderElection.DEFAULT_NAME, Optional.empty()));
     }
 }

@@ -157,8 +157,9 @@ public final class ElectionSession {
         opener.open(this::sessionOpened);
     }
 
-    private void sessionOpened(PgConnection conn) {
-        SessionAttempt opened = new SessionAttempt(vertx, conn, this::lost);
+    private void sessionOpened(BackendSession session) {
+        PgConnection conn = session.conn();
+        SessionAttempt opened = new SessionAttempt(vertx, session, this::lost);
         attempt = opened;
         connected = true;
         conn.notificationHandler(n -> {

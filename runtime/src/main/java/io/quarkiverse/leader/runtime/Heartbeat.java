@@ -44,9 +44,9 @@ final class Heartbeat {
             int pid = ar.succeeded() ? ar.result().iterator().next().getInteger(0) : 0;
             if (ar.failed()) {
                 lost.accept(leader, describe(ar.cause()));
-            } else if (leader.firstBackendPid(pid) != pid) {
-                lost.accept(leader, PoolerCheck.message("its heartbeats ran on backend pid "
-                        + leader.firstBackendPid(pid) + ", then on pid " + pid, options.poolerFix()));
+            } else if (pid != leader.backendPid) {
+                lost.accept(leader, PoolerCheck.message("the session was checked on backend pid " + leader.backendPid
+                        + ", its heartbeat ran on pid " + pid, options.poolerFix()));
             } else if (leading.getAsBoolean() && !lease.valid()) {
                 // the answer came after the lease ran out (a stalled event loop): leadership has ended already
                 lost.accept(leader, "its lease of " + options.lease() + " ran out before the heartbeat was answered");

@@ -16,6 +16,9 @@ import io.vertx.pgclient.PgConnection;
  */
 final class PoolerCheck {
 
+    /** Probe rounds behind a pooler or proxy: each is a chance for a transaction-mode pooler to show itself. */
+    static final int ROUNDS = 3;
+
     private final Vertx vertx;
     private final PgConnectOptions connectOptions;
     private final long boundMs;
@@ -37,39 +40,63 @@ final class PoolerCheck {
             return Future.succeededFuture(); // the server's own key: nothing stands between, nothing more to ask
         }
         // a pooler or proxy hands out keys of its own, whatever its mode: a second connection tells which it is
-        return PgConnection.connect(vertx, connectOptions)
-                .compose(probe -> probe(conn, backendPid, probe).onComplete(ar -> probe.close()));
+        return connectProbe().transform(connected -> connected.failed()
+                // no second connection (a pooler at its client limit): the session's own answer is all there is
+                ? sessionKeeps(conn, backendPid, "no second connection could be opened")
+                : rounds(conn, backendPid, connected.result(), ROUNDS)
+                        .onComplete(ar -> connected.result().close()));
+    }
+
+    /** The probe's connection, within the bound; one that comes later is closed. */
+    private Future<PgConnection> connectProbe() {
+        Future<PgConnection> connecting = PgConnection.connect(vertx, connectOptions);
+        return connecting.timeout(boundMs, TimeUnit.MILLISECONDS)
+                .onFailure(late -> connecting.onSuccess(PgConnection::close));
     }
 
     /**
      * The probe holds a transaction open, so that a pooler cannot give its backend to anyone else meanwhile. A session
      * keeps its backend to itself: the probe gets another one (or none, when the pool is full), and the session's next
      * statement runs on its own backend at once. A pooler that has taken the backend back gives it to the probe (it
-     * reuses the backend released last), or runs the session's next statement elsewhere, or makes it wait.
+     * reuses the backend released last, and the session's statement released it just before), or runs the session's
+     * next statement elsewhere, or makes it wait. Another client of the pooler that releases a backend at just that
+     * moment can hide it once; {@value #ROUNDS} rounds make that vanishingly unlikely, and the lock statement and every
+     * heartbeat check the backend again.
      */
-    private Future<Void> probe(PgConnection conn, int backendPid, PgConnection probe) {
-        return probe.query("BEGIN; SELECT pg_backend_pid()").execute().timeout(boundMs, TimeUnit.MILLISECONDS)
-                .map(rows -> rows.next().iterator().next().getInteger(0))
-                // no answer within the bound (a full pool) or a refused transaction (statement mode): the session tells
-                .otherwise(-1)
+    private Future<Void> rounds(PgConnection conn, int backendPid, PgConnection probe, int left) {
+        return sessionKeeps(conn, backendPid, "before the probe")
+                .compose(v -> probe.query("BEGIN; SELECT pg_backend_pid()").execute()
+                        .timeout(boundMs, TimeUnit.MILLISECONDS)
+                        .map(SessionSetup::lastPid)
+                        // no answer within the bound (a full pool) or a refused transaction (statement mode)
+                        .otherwise(-1))
                 .compose(probePid -> {
                     if (probePid == backendPid) {
                         return pooled("a second connection was given the backend of the election's idle connection"
                                 + " (pid " + backendPid + ")");
                     }
-                    return conn.query("SELECT pg_backend_pid()").execute().timeout(boundMs, TimeUnit.MILLISECONDS)
-                            .transform(ar -> {
-                                if (ar.failed()) {
-                                    return ar.cause() instanceof TimeoutException
-                                            ? pooled("the election's connection got no backend within " + boundMs
-                                                    + " ms while a second connection held a transaction open")
-                                            : Future.failedFuture(ar.cause());
-                                }
-                                int now = ar.result().iterator().next().getInteger(0);
-                                return now == backendPid ? Future.succeededFuture()
-                                        : pooled("the election's connection ran on backend pid " + backendPid
-                                                + ", then on pid " + now);
-                            });
+                    Future<Void> kept = sessionKeeps(conn, backendPid, "while a second connection held a transaction");
+                    if (probePid == -1 || left == 1) {
+                        return kept; // the probe got no backend to compare: the session's answer decides
+                    }
+                    return kept.compose(k -> probe.query("ROLLBACK").execute().timeout(boundMs, TimeUnit.MILLISECONDS))
+                            .compose(r -> rounds(conn, backendPid, probe, left - 1));
+                });
+    }
+
+    /** Whether the session's next statement runs on its backend, within the bound; {@code when} says in which step. */
+    private Future<Void> sessionKeeps(PgConnection conn, int backendPid, String when) {
+        return conn.query("SELECT pg_backend_pid()").execute().timeout(boundMs, TimeUnit.MILLISECONDS)
+                .transform(ar -> {
+                    if (ar.failed()) {
+                        return ar.cause() instanceof TimeoutException
+                                ? pooled("the election's connection got no backend within " + boundMs + " ms " + when)
+                                : Future.failedFuture(ar.cause());
+                    }
+                    int now = SessionSetup.lastPid(ar.result());
+                    return now == backendPid ? Future.succeededFuture()
+                            : pooled("the election's connection ran on backend pid " + backendPid + ", then on pid "
+                                    + now + " (" + when + ")");
                 });
     }
 

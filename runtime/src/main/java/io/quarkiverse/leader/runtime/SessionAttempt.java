@@ -19,21 +19,26 @@ final class SessionAttempt {
     private static final Logger LOG = Logger.getLogger(SessionAttempt.class);
 
     final PgConnection conn;
+    /** The backend the session was checked on: a statement answered by any other one means a pooler moved it. */
+    final int backendPid;
+    /** Whether a pooler or proxy stands between, so that statements confirm their backend. */
+    final boolean proxied;
     final long openedAt = System.nanoTime();
     private final Vertx vertx;
     private final Set<Long> timers = new HashSet<>();
     private volatile boolean ended; // read by fenced transactions, on other threads
     private boolean heartbeatInFlight;
-    private int backendPid; // what the first heartbeat saw; 0 before it
 
     /**
      * Watches {@code conn}: its close, or a FATAL error (pg_terminate_backend, a server shutdown: the server says FATAL
      * before it releases the lock, so stepping down then, rather than when the socket closes, comes before anyone else
      * can take over), is reported to {@code lost} once; other errors are logged.
      */
-    SessionAttempt(Vertx vertx, PgConnection conn, BiConsumer<SessionAttempt, String> lost) {
+    SessionAttempt(Vertx vertx, BackendSession session, BiConsumer<SessionAttempt, String> lost) {
         this.vertx = vertx;
-        this.conn = conn;
+        this.conn = session.conn();
+        this.backendPid = session.backendPid();
+        this.proxied = session.proxied();
         conn.closeHandler(v -> lost.accept(this, "the connection was closed"));
         conn.exceptionHandler(t -> {
             if (t instanceof PgException e && "FATAL".equals(e.getSeverity())) {
@@ -87,14 +92,6 @@ final class SessionAttempt {
 
     void heartbeatAnswered() {
         heartbeatInFlight = false;
-    }
-
-    /** The backend pid the first heartbeat of this session saw: {@code pid}, when this is the first. */
-    int firstBackendPid(int pid) {
-        if (backendPid == 0) {
-            backendPid = pid;
-        }
-        return backendPid;
     }
 
     /** Forgets this session: its timers are cancelled and nothing it reports from now on is acted on. */

@@ -14,7 +14,6 @@ import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.Cancellable;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.pgclient.PgConnection;
 import io.vertx.pgclient.PgException;
 
 /**
@@ -34,7 +33,7 @@ final class SessionOpener {
     private final SessionSetup setup;
     private final ScheduledExecutorService delays;
     private Cancellable retrying;
-    private Future<PgConnection> opening;
+    private Future<BackendSession> opening;
     private boolean cancelled;
     private int failures;
     private long handedOutAt; // System.nanoTime() when the last session was handed out; 0 before the first
@@ -51,9 +50,9 @@ final class SessionOpener {
     }
 
     /** Starts a run: {@code opened} gets the first session that is ready, on the context, unless the run is cancelled. */
-    void open(Consumer<PgConnection> opened) {
+    void open(Consumer<BackendSession> opened) {
         cancelled = false;
-        Uni<PgConnection> attempts = Uni.createFrom().<PgConnection> emitter(em -> context.runOnContext(v -> {
+        Uni<BackendSession> attempts = Uni.createFrom().<BackendSession> emitter(em -> context.runOnContext(v -> {
             if (cancelled) {
                 em.fail(new IllegalStateException("the election is leaving"));
                 return;
@@ -75,11 +74,11 @@ final class SessionOpener {
                 .withBackOff(options.reconnectInitialDelay(), options.reconnectMaxDelay())
                 .withJitter(0.5).indefinitely();
         Duration pause = pauseAfterShortLivedSession();
-        Uni<PgConnection> run = pause.isZero() ? attempts
+        Uni<BackendSession> run = pause.isZero() ? attempts
                 : Uni.createFrom().voidItem().onItem().delayIt().onExecutor(delays).by(pause).chain(() -> attempts);
-        retrying = run.subscribe().with(conn -> context.runOnContext(v -> {
+        retrying = run.subscribe().with(session -> context.runOnContext(v -> {
                     if (cancelled) {
-                        conn.close(); // opened after the run was cancelled
+                        session.conn().close(); // opened after the run was cancelled
                         return;
                     }
                     retrying = null;
@@ -90,7 +89,7 @@ final class SessionOpener {
                                 options.instanceId(), failures);
                         failures = 0;
                     }
-                    opened.accept(conn);
+                    opened.accept(session);
                 }));
     }
 
@@ -100,12 +99,12 @@ final class SessionOpener {
         if (retrying != null) {
             retrying.cancel();
         }
-        Future<PgConnection> open = opening;
+        Future<BackendSession> open = opening;
         opening = null;
         if (open == null) {
             return Future.succeededFuture();
         }
-        open.onSuccess(PgConnection::close); // whenever it is there, however long its authentication takes
+        open.onSuccess(session -> session.conn().close()); // whenever it is there, however long its authentication takes
         // waits a lease at most: a server that is slow to authenticate must not hold up the departure
         return open.timeout(options.lease().toMillis(), TimeUnit.MILLISECONDS).<Void> mapEmpty().otherwiseEmpty();
     }

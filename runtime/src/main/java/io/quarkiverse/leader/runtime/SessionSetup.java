@@ -42,16 +42,17 @@ final class SessionSetup {
      * A session ready to wait for the lock, with the credentials the datasource has now; closed again if anything on
      * the way fails. Called on the election's context, which the session then belongs to.
      */
-    Future<PgConnection> open() {
+    Future<BackendSession> open() {
         return options.datasource().withCredentials(context, connectOptions, options.lease())
                 .compose(connect -> PgConnection.connect(context.owner(), connect).compose(conn ->
                 // a pooler's probe connects as the session did, credentials included
                 configure(conn, new PoolerCheck(context.owner(), connect, options))
-                        .transform(ar -> ar.succeeded() ? Future.succeededFuture(conn)
+                        .transform(ar -> ar.succeeded() ? Future.succeededFuture(new BackendSession(conn, ar.result()))
                                 : conn.close().transform(closed -> Future.failedFuture(ar.cause())))));
     }
 
-    private Future<Void> configure(PgConnection conn, PoolerCheck poolerCheck) {
+    /** Readies {@code conn}; its result is the backend pid the session was checked on. */
+    private Future<Integer> configure(PgConnection conn, PoolerCheck poolerCheck) {
         // notices (such as "relation already exists, skipping" when instances create the term table at once) are
         // expected here: debug, not the client's default warning
         conn.noticeHandler(notice -> LOG.debugf("Election session notice: %s", notice.getMessage()));
@@ -60,20 +61,23 @@ final class SessionSetup {
         // would run a statement's parse and its execution on different backends
         return conn.query(options.sessionSettingsSql(conn.databaseMetadata().majorVersion())
                 + "; SELECT pg_backend_pid()").execute()
-                .compose(results -> poolerCheck.check(conn, backendPid(results)))
-                .compose(r -> conn.preparedQuery(terms.sessionCheckSql()).execute(Tuple.of(terms.qualifiedName())))
-                .compose(rows -> {
-                    Row row = rows.iterator().next();
-                    if (row.getBoolean(0)) {
-                        return Future.failedFuture(new IllegalStateException(
-                                "the server is a standby in recovery; advisory locks there are not shared with the primary"));
-                    }
-                    return row.getBoolean(1) ? Future.succeededFuture() : createTermTable(conn);
-                });
+                .map(SessionSetup::lastPid)
+                .compose(pid -> poolerCheck.check(conn, pid)
+                        .compose(r -> conn.preparedQuery(terms.sessionCheckSql())
+                                .execute(Tuple.of(terms.qualifiedName())))
+                        .compose(rows -> {
+                            Row row = rows.iterator().next();
+                            if (row.getBoolean(0)) {
+                                return Future.failedFuture(new IllegalStateException("the server is a standby in"
+                                        + " recovery; advisory locks there are not shared with the primary"));
+                            }
+                            return row.getBoolean(1) ? Future.succeededFuture() : createTermTable(conn);
+                        })
+                        .map(pid));
     }
 
     /** The pid in the last result of a simple query of several statements. */
-    private static int backendPid(RowSet<Row> results) {
+    static int lastPid(RowSet<Row> results) {
         RowSet<Row> last = results;
         while (last.next() != null) {
             last = last.next();
