@@ -59,7 +59,10 @@ public interface LeaderElection {
      * @param work the statements to run on the transaction's connection; the transaction commits when its
      *        {@link Uni} completes with an item and rolls back when it fails. It must not begin, commit or roll back
      *        the transaction itself. If one of its statements failed and it completed all the same, nothing is
-     *        committed (PostgreSQL aborted the transaction) and the call fails with {@link IllegalStateException}
+     *        committed (PostgreSQL aborted the transaction) and the call fails with {@link IllegalStateException}.
+     *        Once its {@link Uni} has ended (before COMMIT or ROLLBACK goes out), a statement run on the connection,
+     *        also from a query or prepared statement built before, fails with {@link IllegalStateException}, and the
+     *        statements it prepared are closed
      * @return the item of {@code work}, once committed. Leadership is checked on each subscription. It fails with
      *         {@link FencedException}, and nothing is committed, when this instance does not lead, when its term was
      *         over before the transaction began, when its leadership ended before the commit, or when the transaction

@@ -20,7 +20,8 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * Hands the messages of one durable channel to its method on the leader: fetches the pending messages in id order, a
  * batch at a time (bounded in count and bytes), hands each to its method (one at a time when it is ordered; a failing
  * one is retried before the channel goes on), deletes the handled ones, and fetches again while there is more.
- * Confined to the application's event-loop context its method is called on (the election calls in from its own);
+ * Confined to the event-loop context its method is called on, a private one of the application's Vert.x created for
+ * the election (the election calls in from its own);
  * each leadership is one {@link Run}, dropped at step-down, so that a late answer of an old run acts on nothing.
  */
 final class DurableChannel {

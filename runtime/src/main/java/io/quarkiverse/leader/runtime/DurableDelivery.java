@@ -14,7 +14,8 @@ import io.vertx.core.Promise;
 /**
  * The durable channels of one election on the leader: started when leadership begins (draining the backlog), woken by
  * the send function's notification at each commit and by a periodic check should a wake-up be missed, stopped at
- * step-down. Called on the election's context; the channels run on the application's.
+ * step-down. Called on the election's context; the channels run on a private event-loop context of the application's
+ * Vert.x.
  */
 final class DurableDelivery {
 
@@ -84,7 +85,7 @@ final class DurableDelivery {
     /**
      * Completes, on the election's context, once no call and no acknowledgement is under way, or after
      * {@code timeout}: a leader that leaves lets them finish before it unlocks, so that its successor does not hand the
-     * same messages over meanwhile. The channels run on the application's context: it looks there, every few
+     * same messages over meanwhile. The channels run on their own event-loop context: it looks there, every few
      * milliseconds.
      */
     Future<Void> drain(Duration timeout) {
@@ -94,8 +95,9 @@ final class DurableDelivery {
         Context channels = byChannel.values().iterator().next().context(); // one for all of the election's channels
         Promise<Void> drained = Promise.promise();
         long deadline = System.nanoTime() + timeout.toNanos();
-        // bounded on the election's own loop too, should the application's have stopped taking tasks
-        context.owner().setTimer(timeout.toMillis() + 1, id -> drained.tryComplete());
+        // bounded on the election's own loop too, should the channels' have stopped taking tasks
+        long bound = context.owner().setTimer(timeout.toMillis() + 1, id -> drained.tryComplete());
+        drained.future().onComplete(done -> context.owner().cancelTimer(bound)); // a drain that ended early
         channels.runOnContext(start -> {
             if (idle()) {
                 context.runOnContext(v -> drained.tryComplete());

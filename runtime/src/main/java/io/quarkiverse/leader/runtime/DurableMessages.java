@@ -85,8 +85,8 @@ final class DurableMessages {
 
     /**
      * The delivery of the election's durable channels while it leads: driven from its session's context, each channel
-     * run on the application's event-loop context, where its methods are called, so that a message costs no hop
-     * between threads on its way to its method.
+     * run on {@code applicationContext}, a private event-loop context of the application's Vert.x, where its methods
+     * are called, so that a message costs no hop between threads on its way to its method.
      */
     DurableDelivery delivery(NotificationMethods methods, ObjectMapper mapper, ElectionSession session,
             Context applicationContext, LeaderMetrics metrics, FencedTransactions fenced) {

@@ -1,5 +1,8 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.ArrayList;
+import java.util.List;
+
 import io.vertx.core.AsyncResult;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
@@ -16,58 +19,85 @@ import io.vertx.sqlclient.spi.DatabaseMetadata;
 /**
  * The connection a fenced transaction's work gets: its statements run in the transaction, and none once the
  * transaction is over (its work timed out or was cancelled, and the connection went back to the pool, where the
- * statement would run outside the fence). The transaction is the extension's to begin and end: {@code begin()} fails,
- * {@code close()} does nothing.
+ * statement would run outside the fence). Its queries and prepared statements check when they run, not when they were
+ * built, and the statements it prepared are closed when the transaction ends. The transaction is the extension's to
+ * begin and end: {@code begin()} fails, {@code close()} does nothing.
  */
-final class FencedConnection implements SqlConnection {
+final class FencedConnection implements SqlConnection, FencedQueries.Fence {
 
     private final SqlConnection connection;
+    private final List<PreparedStatement> statements = new ArrayList<>(); // prepared by the work; guarded by this
     private volatile boolean over;
 
     FencedConnection(SqlConnection connection) {
         this.connection = connection;
     }
 
-    /** The transaction has ended: statements from now on are refused. */
+    /**
+     * The work is over: statements from now on are refused, and the ones it prepared are closed. Called before COMMIT
+     * or ROLLBACK goes out, so that nothing the work still sends can slip in behind them.
+     */
     void end() {
-        over = true;
+        List<PreparedStatement> prepared;
+        synchronized (this) {
+            over = true;
+            prepared = new ArrayList<>(statements);
+            statements.clear();
+        }
+        prepared.forEach(PreparedStatement::close); // queued ahead of COMMIT or ROLLBACK; a failure there is harmless
+    }
+
+    @Override
+    public boolean over() {
+        return over;
     }
 
     private SqlConnection open() {
-        if (over) {
-            throw refused();
-        }
+        check();
         return connection;
     }
 
-    private static IllegalStateException refused() {
+    /** Guards {@code statement}, or closes it when it was prepared too late to be of use. */
+    private PreparedStatement track(PreparedStatement statement) {
+        synchronized (this) {
+            if (!over) {
+                statements.add(statement);
+                return new FencedQueries.GuardedStatement(statement, this);
+            }
+        }
+        statement.close();
+        throw refused();
+    }
+
+    @Override
+    public IllegalStateException refused() {
         return new IllegalStateException("The fenced transaction of this connection is over (its work failed, timed"
                 + " out or was cancelled): a statement now would run outside it, so it is refused");
     }
 
     @Override
     public Query<RowSet<Row>> query(String sql) {
-        return open().query(sql);
+        return new FencedQueries.GuardedQuery<>(open().query(sql), this);
     }
 
     @Override
     public PreparedQuery<RowSet<Row>> preparedQuery(String sql) {
-        return open().preparedQuery(sql);
+        return new FencedQueries.GuardedPreparedQuery<>(open().preparedQuery(sql), this);
     }
 
     @Override
     public PreparedQuery<RowSet<Row>> preparedQuery(String sql, PrepareOptions options) {
-        return open().preparedQuery(sql, options);
+        return new FencedQueries.GuardedPreparedQuery<>(open().preparedQuery(sql, options), this);
     }
 
     @Override
     public Future<PreparedStatement> prepare(String sql) {
-        return over ? Future.failedFuture(refused()) : connection.prepare(sql);
+        return run(() -> connection.prepare(sql)).map(this::track);
     }
 
     @Override
     public Future<PreparedStatement> prepare(String sql, PrepareOptions options) {
-        return over ? Future.failedFuture(refused()) : connection.prepare(sql, options);
+        return run(() -> connection.prepare(sql, options)).map(this::track);
     }
 
     @Override

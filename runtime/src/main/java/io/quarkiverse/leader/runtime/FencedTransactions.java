@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkiverse.leader.FencedException;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
@@ -65,14 +66,12 @@ final class FencedTransactions {
                         + lock + ": fenced transactions run on the leader only"));
             }
             Attempt<T> attempt = new Attempt<>(current, current.term());
-            // the pool's own acquisition timeout bounds the wait; one of ours would drop a connection that came later
-            return pool.mutiny().getConnection()
+            return connection()
                     .chain(conn -> {
                         FencedConnection fenced = new FencedConnection(conn.getDelegate());
-                        return attempt.within(conn, SqlConnection.newInstance(fenced), work, lastStatement,
-                                lastStatementFailed)
+                        return attempt.within(conn, fenced, work, lastStatement, lastStatementFailed)
                                 .onTermination().invoke((item, failure, cancelled) -> {
-                                    fenced.end(); // a statement the work sends from now on would not be fenced
+                                    fenced.end(); // ended already after a commit; a failure's ROLLBACK goes out next
                                     release(conn, failure != null || cancelled);
                                 });
                     })
@@ -81,16 +80,45 @@ final class FencedTransactions {
     }
 
     /**
+     * A connection of the pool. The pool's own acquisition timeout bounds the wait (one of ours would drop a connection
+     * that came later); one that comes after its subscriber cancelled goes straight back.
+     */
+    private Uni<SqlConnection> connection() {
+        return Uni.createFrom().deferred(() -> {
+            Future<io.vertx.sqlclient.SqlConnection> pending = pool.vertx().getConnection();
+            return Uni.createFrom().<io.vertx.sqlclient.SqlConnection> emitter(e -> pending.onComplete(ar -> {
+                if (ar.succeeded()) {
+                    e.complete(ar.result());
+                } else {
+                    e.fail(ar.cause());
+                }
+            }))
+                    .onCancellation().invoke(() -> pending.onSuccess(io.vertx.sqlclient.SqlConnection::close))
+                    .map(SqlConnection::newInstance);
+        });
+    }
+
+    /**
      * Gives the connection back to the pool. After anything but a commit (a failure, an answer still awaited, a
      * subscriber that cancelled), ROLLBACK goes first: queued behind whatever is still in flight on the connection and
-     * ahead of its next user's statements, it ends the transaction whatever state it is in.
+     * ahead of its next user's statements, it ends the transaction whatever state it is in. A ROLLBACK that fails or
+     * gets no answer within the lease leaves the transaction in an unknown state: that connection is closed instead.
      */
     private void release(SqlConnection conn, boolean rollBack) {
-        Uni<Void> ended = rollBack
-                ? conn.query("ROLLBACK").execute().ifNoItem().after(lease).fail().replaceWithVoid()
-                        .onFailure().recoverWithNull()
-                : Uni.createFrom().voidItem();
-        ended.chain(conn::close).subscribe().with(v -> {
+        if (!rollBack) {
+            close(conn);
+            return;
+        }
+        conn.query("ROLLBACK").execute().ifNoItem().after(lease).fail()
+                .subscribe().with(rows -> close(conn), failure -> {
+                    LOG.debugf("ROLLBACK of a fenced transaction of lock %d failed (%s): its connection is closed",
+                            lock, failure);
+                    PooledConnections.discard(conn.getDelegate());
+                });
+    }
+
+    private static void close(SqlConnection conn) {
+        conn.close().subscribe().with(v -> {
         }, e -> LOG.debugf("Could not give a connection of a fenced transaction back to the pool: %s", e));
     }
 
@@ -109,8 +137,8 @@ final class FencedTransactions {
             this.term = term;
         }
 
-        /** Runs {@code work} on {@code workConnection}, its guarded view of {@code conn}. */
-        Uni<T> within(SqlConnection conn, SqlConnection workConnection, Function<SqlConnection, Uni<T>> work,
+        /** Runs {@code work} on {@code fenced}, its guarded view of {@code conn}. */
+        Uni<T> within(SqlConnection conn, FencedConnection fenced, Function<SqlConnection, Uni<T>> work,
                 String lastStatement, Function<PgException, Throwable> lastStatementFailed) {
             return bounded(conn.query(terms.beginFencedSql(lock)).execute(), "BEGIN")
                     .chain(rows -> {
@@ -123,11 +151,12 @@ final class FencedTransactions {
                             return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
                                     + " is over (the term table " + terms.qualifiedName() + " has " + held + ")"));
                         }
-                        return work.apply(workConnection);
+                        return work.apply(SqlConnection.newInstance(fenced));
                     })
                     // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back;
                     // a leader that leaves commits until it unlocks, so its draining handlers' work is not lost
                     .call(item -> {
+                        fenced.end(); // before COMMIT goes out: a statement the work sends now must not follow it
                         if (!current.mayCommit(term)) {
                             return Uni.createFrom().failure(new FencedException("Instance " + instanceId
                                     + " stopped leading lock " + lock + " (term " + term
@@ -155,15 +184,16 @@ final class FencedTransactions {
                 return error; // in doubt
             }
             answered = true;
-            return switch (state) {
-                case IN_FAILED_TRANSACTION -> new IllegalStateException("A statement of the fenced transaction failed"
-                        + " and aborted it, but its work completed all the same: nothing was committed", error);
-                case TermTable.NOT_OURS -> new IllegalStateException("The work of a fenced transaction ended the"
+            if (TermTable.notOurs(error)) {
+                return new IllegalStateException("The work of a fenced transaction ended the"
                         + " transaction itself (conn.begin(), or a COMMIT or ROLLBACK of its own): what it committed is"
                         + " its own, outside the fence's last check; do not begin, commit or roll back in fenced work",
                         error);
-                default -> lastStatementFailed.apply(error);
-            };
+            }
+            return IN_FAILED_TRANSACTION.equals(state)
+                    ? new IllegalStateException("A statement of the fenced transaction failed and aborted it, but its"
+                            + " work completed all the same: nothing was committed", error)
+                    : lastStatementFailed.apply(error);
         }
 
         /**

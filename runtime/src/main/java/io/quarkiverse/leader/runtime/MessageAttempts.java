@@ -77,8 +77,6 @@ final class MessageAttempts {
             return attempt(message, current);
         })
                 .emitOn(onContext)
-                // on the context, in the turn that goes on to the acknowledgement: a drain never sees a gap between them
-                .onTermination().invoke(calling::decrementAndGet)
                 .onFailure(e -> !notTheMethods(e)).recoverWithUni(failure -> {
                     attempts[0]++;
                     boolean invalid = failure instanceof MethodCall.InvalidPayloadException;
@@ -88,6 +86,9 @@ final class MessageAttempts {
                             .call(() -> dead ? Uni.createFrom().voidItem() : beforeRetry.get())
                             .chain(() -> Uni.createFrom().failure(dead ? new DeadLettered(failure) : failure));
                 })
+                // once a failure is recorded and what the batch handled is acknowledged, not before: a drain must wait
+                // for both; on the context, in the turn that goes on to the acknowledgement of a success
+                .onTermination().invoke(calling::decrementAndGet)
                 .onFailure(e -> !(e instanceof DeadLettered) && !(e instanceof RecordFailed) && !notTheMethods(e)
                         && current.getAsBoolean())
                 .retry().withBackOff(policy.initialDelay(), policy.maxDelay()).indefinitely() // ends at max-attempts
@@ -112,7 +113,7 @@ final class MessageAttempts {
                 .onFailure().recoverWithItem(Outcome.UNRECORDED);
     }
 
-    /** Whether a call of the method (with its fenced transaction) is under way. */
+    /** Whether a call of the method (with its fenced transaction, or the recording of its failure) is under way. */
     boolean calling() {
         return calling.get() > 0;
     }

@@ -3,6 +3,8 @@ package io.quarkiverse.leader.runtime;
 import java.time.Duration;
 import java.util.Optional;
 
+import io.vertx.pgclient.PgException;
+
 /**
  * The table that keeps the current term of each lock: one row per lock, updated by each new leader while it holds the
  * lock, and held {@code FOR SHARE} by fenced transactions so that a new term cannot begin while one of them runs.
@@ -56,17 +58,30 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
                 + "SELECT term, txid_current() FROM " + qualifiedName() + " WHERE lock_key = " + lock + " FOR SHARE";
     }
 
-    /** SQLSTATE invalid_text_representation: what {@link #stillOursSql(long)} fails with. */
+    /** SQLSTATE invalid_text_representation: what {@link #stillOursSql(long)} fails with, among others. */
     static final String NOT_OURS = "22P02";
+
+    /** The text whose cast fails in {@link #stillOursSql(long)}: the server's message quotes it, in any language. */
+    static final String NOT_OURS_TEXT = "quarkus-leader: not the fenced transaction";
 
     /**
      * Sent with COMMIT: fails when the transaction is not fenced transaction {@code transactionId} any more (its work
-     * committed or rolled back by itself) with {@value #NOT_OURS}, and, like any statement, with
-     * {@code 25P02} in a transaction that a failed statement aborted, where COMMIT would roll back without an error.
+     * committed or rolled back by itself), with {@value #NOT_OURS} and a message that quotes {@value #NOT_OURS_TEXT},
+     * and, like any statement, with {@code 25P02} in a transaction that a failed statement aborted, where COMMIT would
+     * roll back without an error. Plain SQL, so that it needs neither a language nor a function of its own.
      */
     String stillOursSql(long transactionId) {
         return "SELECT (CASE WHEN txid_current_if_assigned() IS NOT DISTINCT FROM " + transactionId
-                + " THEN '1' ELSE 'not the fenced transaction' END)::int";
+                + " THEN '1' ELSE '" + NOT_OURS_TEXT + "' END)::int";
+    }
+
+    /**
+     * Whether {@code error} is the failure of {@link #stillOursSql(long)}: the code alone is too common (a bad cast of
+     * a deferred trigger at COMMIT gives it too), the text it quotes is the extension's own.
+     */
+    static boolean notOurs(PgException error) {
+        return NOT_OURS.equals(error.getSqlState()) && error.getErrorMessage() != null
+                && error.getErrorMessage().contains(NOT_OURS_TEXT);
     }
 
     /** What became of transaction $1: committed, aborted, or in progress (the row lock gave it its id already). */
