@@ -33,6 +33,13 @@ class DurableAckedMeanwhileTest {
 
     static {
         TestPostgres.sql("CREATE TABLE IF NOT EXISTS acked_meanwhile_effects (payload text NOT NULL)");
+        // a user's deferred check that fails at COMMIT with the code the acknowledgement's own failure once had
+        TestPostgres.sql("CREATE TABLE IF NOT EXISTS acked_meanwhile_checked (payload text NOT NULL)");
+        TestPostgres.sql("CREATE OR REPLACE FUNCTION acked_meanwhile_check() RETURNS trigger LANGUAGE plpgsql AS"
+                + " 'BEGIN PERFORM 1 / 0; RETURN NULL; END'");
+        TestPostgres.sql("DROP TRIGGER IF EXISTS acked_meanwhile_check ON acked_meanwhile_checked");
+        TestPostgres.sql("CREATE CONSTRAINT TRIGGER acked_meanwhile_check AFTER INSERT ON acked_meanwhile_checked"
+                + " DEFERRABLE INITIALLY DEFERRED FOR EACH ROW EXECUTE FUNCTION acked_meanwhile_check()");
     }
 
     @RegisterExtension
@@ -65,6 +72,21 @@ class DurableAckedMeanwhileTest {
         assertThat(TestPostgres.sql("SELECT count(*) FROM " + TABLE).get(0).getLong(0)).isZero();
     }
 
+    /** A failure of the method's own at COMMIT is a failed attempt, not a message acknowledged elsewhere. */
+    @Test
+    void aFailureOfTheWorkAtCommitIsAFailedAttempt() {
+        await().atMost(Duration.ofSeconds(10)).until(election::isLeader);
+        String checked = "checked-" + election.lock();
+
+        long id = election.sendAndAwait("checked", checked);
+
+        await().atMost(Duration.ofSeconds(15)).untilAsserted(() -> assertThat(TestPostgres
+                .sql("SELECT attempts FROM " + TABLE + " WHERE id = $1", id)).singleElement()
+                .satisfies(row -> assertThat(row.getInteger(0)).isPositive()));
+        assertThat(TestPostgres.sql("SELECT last_error FROM " + TABLE + " WHERE id = $1", id)).singleElement()
+                .satisfies(row -> assertThat(row.getString(0)).contains("division by zero"));
+    }
+
     static class Effects {
 
         final List<String> calls = new CopyOnWriteArrayList<>();
@@ -83,6 +105,12 @@ class DurableAckedMeanwhileTest {
             // committed on a connection of its own, before this transaction's acknowledgement
             return write.chain(() -> pool.preparedQuery("DELETE FROM " + TABLE + " WHERE strpos(payload, $1) > 0")
                     .execute(Tuple.of(payload)).replaceWithVoid());
+        }
+
+        @OnLeaderNotification(value = "checked", durable = true)
+        Uni<Void> onChecked(String payload, SqlConnection conn) {
+            return conn.preparedQuery("INSERT INTO acked_meanwhile_checked (payload) VALUES ($1)")
+                    .execute(Tuple.of(payload)).replaceWithVoid();
         }
     }
 }

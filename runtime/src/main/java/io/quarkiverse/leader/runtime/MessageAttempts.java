@@ -134,7 +134,7 @@ final class MessageAttempts {
                         ? Uni.createFrom().failure(new FencedException("leadership ended before the method could run"))
                         : Uni.createFrom().item(COMMITTED)),
                 store.table().ackOneSql(message.id()),
-                e -> MessageTable.NOT_PENDING.equals(e.getSqlState()) ? new AlreadyGone() : e);
+                e -> MessageTable.notPending(e) ? new AlreadyGone() : e);
     }
 
     /** The call, failed as a failed attempt once it has taken {@code call-timeout}. */

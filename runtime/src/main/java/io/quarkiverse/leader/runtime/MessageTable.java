@@ -2,6 +2,8 @@ package io.quarkiverse.leader.runtime;
 
 import java.util.Optional;
 
+import io.vertx.pgclient.PgException;
+
 /**
  * Where durable messages are kept, and the SQL that stores, fetches and acknowledges them. A message is a row until its
  * method has handled it: acknowledged rows are deleted, so what the table holds is the backlog and the dead letters.
@@ -20,8 +22,11 @@ public record MessageTable(Optional<String> schema, String table, String functio
     public static final String DEFAULT_TABLE = "quarkus_leader_message";
     public static final String DEFAULT_FUNCTION = "quarkus_leader_send";
 
-    /** SQLSTATE division_by_zero: what {@link #ackOneSql(long)} fails with when its message is no longer pending. */
-    static final String NOT_PENDING = "22012";
+    /** SQLSTATE invalid_text_representation: what {@link #ackOneSql(long)} fails with, among others. */
+    static final String NOT_PENDING = "22P02";
+
+    /** The text whose cast fails in {@link #ackOneSql(long)}: the server's message quotes it, in any language. */
+    static final String NOT_PENDING_TEXT = "quarkus-leader: the message is no longer pending";
 
     public String qualifiedName() {
         return qualify(table);
@@ -105,11 +110,21 @@ public record MessageTable(Optional<String> schema, String table, String functio
     /**
      * Acknowledges message {@code id} alone, inside the fenced transaction of a method that takes the connection, with
      * its COMMIT: a literal, for a simple query. A message that is no longer pending fails it with
-     * {@value #NOT_PENDING}, a division by the count of rows it deleted, so that COMMIT does not run.
+     * {@value #NOT_PENDING} and a message quoting {@value #NOT_PENDING_TEXT}, so that COMMIT does not run.
      */
     String ackOneSql(long id) {
         return "WITH acked AS (DELETE FROM " + qualifiedName() + " WHERE id = " + id + " AND dead_at IS NULL"
-                + " RETURNING 1) SELECT 1 / count(*)::int FROM acked";
+                + " RETURNING 1) SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE '" + NOT_PENDING_TEXT + "' END)::int"
+                + " FROM acked";
+    }
+
+    /**
+     * Whether {@code error} is the failure of {@link #ackOneSql(long)}: the code alone is too common (a bad cast of a
+     * deferred trigger at COMMIT gives it too), the text it quotes is the extension's own.
+     */
+    static boolean notPending(PgException error) {
+        return NOT_PENDING.equals(error.getSqlState()) && error.getErrorMessage() != null
+                && error.getErrorMessage().contains(NOT_PENDING_TEXT);
     }
 
     /** How many messages of channel $1 are pending, counted up to $2 (an index-only count, bounded in cost). */
