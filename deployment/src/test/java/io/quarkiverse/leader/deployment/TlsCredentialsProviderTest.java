@@ -37,15 +37,10 @@ class TlsCredentialsProviderTest {
     static final TlsPostgres PG = TlsPostgres.start(CLUSTER, SANS);
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TlsPostgres.class, RotatingCredentials.class)
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.url())
+    static final QuarkusUnitTest TEST = PG
+            .verifyFull(LeaderUnitTest.create(TlsPostgres.class, RotatingCredentials.class))
             .overrideConfigKey("quarkus.datasource.credentials-provider", "leader-db")
-            .overrideConfigKey("quarkus.datasource.credentials-provider-name", RotatingCredentials.NAME)
-            .overrideConfigKey("quarkus.datasource.reactive.postgresql.ssl-mode", "verify-full")
-            .overrideConfigKey("quarkus.datasource.reactive.hostname-verification-algorithm", "HTTPS")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem", "true")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs",
-                    PG.caCertificate().toString());
+            .overrideConfigKey("quarkus.datasource.credentials-provider-name", RotatingCredentials.NAME);
 
     @Inject
     LeaderElection election;

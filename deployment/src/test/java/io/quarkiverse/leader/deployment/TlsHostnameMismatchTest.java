@@ -31,16 +31,11 @@ class TlsHostnameMismatchTest {
     static final TlsPostgres PG = TlsPostgres.start("other-host", "DNS:db.example.invalid");
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TlsPostgres.class)
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.url())
+    static final QuarkusUnitTest TEST = PG.verifyFull(LeaderUnitTest.create(TlsPostgres.class))
             // a follower's eviction check fails through the pool the same way: only the election's attempts count
             .overrideConfigKey("quarkus.leader.evict-hung-leader", "false")
             .overrideConfigKey("quarkus.datasource.username", TlsPostgres.USER)
             .overrideConfigKey("quarkus.datasource.password", PG.password())
-            .overrideConfigKey("quarkus.datasource.reactive.postgresql.ssl-mode", "verify-full")
-            .overrideConfigKey("quarkus.datasource.reactive.hostname-verification-algorithm", "HTTPS")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem", "true")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs", PG.caCertificate().toString())
             .overrideConfigKey("quarkus.leader.reconnect-initial-delay", "50ms")
             .overrideConfigKey("quarkus.leader.reconnect-rejected-max-delay", "1s")
             .setLogRecordPredicate(r -> r.getLoggerName().equals(OPENER))

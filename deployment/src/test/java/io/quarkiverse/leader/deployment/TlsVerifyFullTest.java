@@ -28,15 +28,9 @@ class TlsVerifyFullTest {
     static final TlsPostgres PG = TlsPostgres.start("verify-full", "DNS:localhost,IP:127.0.0.1");
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TlsPostgres.class)
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.url())
+    static final QuarkusUnitTest TEST = PG.verifyFull(LeaderUnitTest.create(TlsPostgres.class))
             .overrideConfigKey("quarkus.datasource.username", TlsPostgres.USER)
-            .overrideConfigKey("quarkus.datasource.password", PG.password())
-            .overrideConfigKey("quarkus.datasource.reactive.postgresql.ssl-mode", "verify-full")
-            .overrideConfigKey("quarkus.datasource.reactive.hostname-verification-algorithm", "HTTPS")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem", "true")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs",
-                    PG.caCertificate().toString());
+            .overrideConfigKey("quarkus.datasource.password", PG.password());
 
     @Inject
     LeaderElection election;

@@ -37,16 +37,11 @@ class TlsWrongPasswordTest {
     static final TlsPostgres PG = TlsPostgres.start("wrong-password", "DNS:localhost,IP:127.0.0.1");
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = LeaderUnitTest.create(TlsPostgres.class)
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.url())
+    static final QuarkusUnitTest TEST = PG.verifyFull(LeaderUnitTest.create(TlsPostgres.class))
             // a follower's eviction check fails through the pool the same way: only the election's attempts count
             .overrideConfigKey("quarkus.leader.evict-hung-leader", "false")
             .overrideConfigKey("quarkus.datasource.username", TlsPostgres.USER)
             .overrideConfigKey("quarkus.datasource.password", "not-" + PG.password())
-            .overrideConfigKey("quarkus.datasource.reactive.postgresql.ssl-mode", "verify-full")
-            .overrideConfigKey("quarkus.datasource.reactive.hostname-verification-algorithm", "HTTPS")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem", "true")
-            .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs", PG.caCertificate().toString())
             .overrideConfigKey("quarkus.leader.reconnect-initial-delay", "50ms")
             .overrideConfigKey("quarkus.leader.reconnect-max-delay", "100ms")
             .overrideConfigKey("quarkus.leader.reconnect-rejected-max-delay", REJECTED_MAX_DELAY.toMillis() + "ms")

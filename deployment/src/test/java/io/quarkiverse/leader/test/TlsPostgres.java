@@ -18,6 +18,7 @@ import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.extension.AfterAllCallback;
 import org.junit.jupiter.api.extension.ExtensionContext;
 
+import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.core.Vertx;
 import io.vertx.core.net.PemTrustOptions;
 import io.vertx.pgclient.PgConnectOptions;
@@ -91,6 +92,18 @@ public final class TlsPostgres implements AfterAllCallback {
     }
 
     /** The password of {@link #USER}. */
+    /**
+     * {@code test}'s default datasource on this server, as production configures TLS: {@code verify-full} with HTTPS
+     * hostname verification, trusting the test's CA.
+     */
+    public QuarkusUnitTest verifyFull(QuarkusUnitTest test) {
+        return test.overrideConfigKey("quarkus.datasource.reactive.url", url())
+                .overrideConfigKey("quarkus.datasource.reactive.postgresql.ssl-mode", "verify-full")
+                .overrideConfigKey("quarkus.datasource.reactive.hostname-verification-algorithm", "HTTPS")
+                .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem", "true")
+                .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs", caCertificate().toString());
+    }
+
     public String password() {
         return password;
     }
@@ -201,9 +214,7 @@ public final class TlsPostgres implements AfterAllCallback {
             Path data = dir.resolve("data");
             run(dir, runAs, bin.resolve("initdb").toString(), "-D", data.toString(), "-U", SUPERUSER, "-E", "UTF8",
                     "--auth=scram-sha-256", "--pwfile=" + dir.resolve("pwfile"));
-            int port = freePort();
             Files.writeString(data.resolve("postgresql.conf"), String.join("\n",
-                    "port = " + port,
                     "listen_addresses = '127.0.0.1'",
                     "unix_socket_directories = '" + dir + "'",
                     "max_connections = 50",
@@ -216,8 +227,7 @@ public final class TlsPostgres implements AfterAllCallback {
             // TLS only: no plain host line, and nothing over the Unix socket either
             Files.writeString(data.resolve("pg_hba.conf"), "hostssl all all 127.0.0.1/32 scram-sha-256\n");
             chown(dir, runAs);
-            run(dir, runAs, bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l",
-                    dir.resolve("server.log").toString(), "-w", "-t", "30", "start");
+            int port = startOnFreePort(dir, data, bin, runAs);
             String state = dir + "|" + bin + "|" + port + "|" + password + "|" + String.join(" ", runAs);
             TlsPostgres cluster = new TlsPostgres("launching", state);
             cluster.sql("CREATE ROLE " + USER + " LOGIN PASSWORD '" + password + "'");
@@ -300,6 +310,29 @@ public final class TlsPostgres implements AfterAllCallback {
                 "-CAcreateserial", "-days", "2", "-extfile", "server.ext", "-out", "server.crt");
         Files.setPosixFilePermissions(dir.resolve("server.key"), java.nio.file.attribute.PosixFilePermissions
                 .fromString("rw-------"));
+    }
+
+    /**
+     * Starts the cluster on a port that was free a moment ago; another process may take it meanwhile, so a start that
+     * cannot bind tries another port (three times at most).
+     */
+    private static int startOnFreePort(Path dir, Path data, Path bin, List<String> runAs) throws IOException {
+        for (int attempt = 1;; attempt++) {
+            int port = freePort();
+            // postgresql.auto.conf overrides postgresql.conf, and is rewritten for each attempt
+            Files.writeString(data.resolve("postgresql.auto.conf"), "port = " + port + "\n");
+            chown(dir, runAs);
+            try {
+                run(dir, runAs, bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l",
+                        dir.resolve("server.log").toString(), "-w", "-t", "30", "start");
+                return port;
+            } catch (RuntimeException e) {
+                String log = Files.exists(dir.resolve("server.log")) ? Files.readString(dir.resolve("server.log")) : "";
+                if (attempt == 3 || !log.contains("could not bind")) {
+                    throw e;
+                }
+            }
+        }
     }
 
     private static int freePort() throws IOException {
