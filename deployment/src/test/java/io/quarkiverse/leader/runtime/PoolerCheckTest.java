@@ -124,6 +124,78 @@ class PoolerCheckTest {
         }
     }
 
+    /** Behind a pooler whose second connection fails, the session is not trusted: the probe is what tells. */
+    @Test
+    void aSessionBehindAPoolerThatRefusesTheProbeIsNotTrusted() {
+        PgConnectOptions options = PgConnectOptions.fromUri(PgBouncer.of("session", 3).url());
+        PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, options));
+        try {
+            int pid = backendPid(conn);
+            PgConnectOptions nowhere = new PgConnectOptions().setHost("127.0.0.1").setPort(1).setDatabase("none")
+                    .setUser("none").setConnectTimeout(500);
+            assertThatThrownBy(() -> TestPostgres.await(new PoolerCheck(vertx, nowhere, options(nowhere))
+                    .check(conn, pid)))
+                    .hasRootCauseInstanceOf(PoolerCheck.PooledSession.class)
+                    .hasMessageContaining("the second connection that tells whether it keeps sessions could not be opened");
+        } finally {
+            TestPostgres.await(conn.close());
+        }
+    }
+
+    /** A leader behind a pooler whose backend no longer holds the lock (another client released it) steps down. */
+    @Test
+    void aHeartbeatSeesTheLockGoneFromTheBackend() {
+        PgConnectOptions options = PgConnectOptions.fromUri(PgBouncer.of("session", 3).url());
+        PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, options));
+        CompletableFuture<String> lost = new CompletableFuture<>();
+        SessionAttempt leader = null;
+        try {
+            long lock = TestPostgres.uniqueLock();
+            int pid = backendPid(conn);
+            leader = new SessionAttempt(vertx, new BackendSession(conn, pid), (attempt, reason) -> lost.complete(reason));
+            TestPostgres.await(conn.query("SELECT pg_advisory_lock(" + lock + ")").execute());
+            TestPostgres.await(conn.query("SELECT pg_advisory_unlock(" + lock + ")").execute());
+            Lease lease = new Lease(Duration.ofSeconds(5));
+            lease.confirm(System.nanoTime());
+            new Heartbeat(options(options, lock, AcquireStrategy.WAIT), lease, () -> true,
+                    (attempt, reason) -> lost.complete(reason)).start(leader);
+            assertThat(lost).succeedsWithin(Duration.ofSeconds(3)).asString()
+                    .contains("its backend (pid " + pid + ") no longer holds the lock");
+        } finally {
+            if (leader != null) {
+                leader.end();
+            }
+            TestPostgres.await(conn.close());
+        }
+    }
+
+    /**
+     * The guard that leads a proxied session's term statement: it passes only on the session's backend holding the
+     * lock, and when it fails nothing after it in the same simple query runs.
+     */
+    @Test
+    void theGuardLetsNothingAfterItRunElsewhere() {
+        long lock = TestPostgres.uniqueLock();
+        TestPostgres.sql("CREATE TABLE IF NOT EXISTS own_backend_guard_test (lock_key bigint)");
+        PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, PgConnectOptions.fromUri(TestPostgres.url())));
+        try {
+            int pid = backendPid(conn);
+            String insert = "; INSERT INTO own_backend_guard_test VALUES (" + lock + ")";
+            assertThatThrownBy(() -> TestPostgres.await(conn.query(OwnBackend.guardSql(lock, pid) + insert).execute()))
+                    .as("the lock not held").hasMessageContaining(OwnBackend.NOT_OWN_TEXT);
+            TestPostgres.await(conn.query("SELECT pg_advisory_lock(" + lock + ")").execute());
+            assertThatThrownBy(() -> TestPostgres.await(conn.query(OwnBackend.guardSql(lock, pid + 1) + insert)
+                    .execute())).as("another backend").hasMessageContaining(OwnBackend.NOT_OWN_TEXT);
+            assertThat(TestPostgres.sql("SELECT count(*) FROM own_backend_guard_test WHERE lock_key = $1", lock)
+                    .get(0).getLong(0)).isZero();
+            TestPostgres.await(conn.query(OwnBackend.guardSql(lock, pid) + insert).execute());
+            assertThat(TestPostgres.sql("SELECT count(*) FROM own_backend_guard_test WHERE lock_key = $1", lock)
+                    .get(0).getLong(0)).isOne();
+        } finally {
+            TestPostgres.await(conn.close());
+        }
+    }
+
     /**
      * Two elections' sessions that a transaction-mode pooler with one server connection puts on the same backend, as
      * if both had passed the check by chance: a session advisory lock is re-entrant, so without the lock statement's

@@ -91,7 +91,6 @@ public final class TlsPostgres implements AfterAllCallback {
         return "postgresql://127.0.0.1:" + port + "/" + USER;
     }
 
-    /** The password of {@link #USER}. */
     /**
      * {@code test}'s default datasource on this server, as production configures TLS: {@code verify-full} with HTTPS
      * hostname verification, trusting the test's CA.
@@ -104,6 +103,7 @@ public final class TlsPostgres implements AfterAllCallback {
                 .overrideConfigKey("quarkus.datasource.reactive.trust-certificate-pem.certs", caCertificate().toString());
     }
 
+    /** The password of {@link #USER}. */
     public String password() {
         return password;
     }
@@ -322,6 +322,7 @@ public final class TlsPostgres implements AfterAllCallback {
             // postgresql.auto.conf overrides postgresql.conf, and is rewritten for each attempt
             Files.writeString(data.resolve("postgresql.auto.conf"), "port = " + port + "\n");
             chown(dir, runAs);
+            Files.deleteIfExists(dir.resolve("server.log")); // what this attempt logs, alone
             try {
                 run(dir, runAs, bin.resolve("pg_ctl").toString(), "-D", data.toString(), "-l",
                         dir.resolve("server.log").toString(), "-w", "-t", "30", "start");

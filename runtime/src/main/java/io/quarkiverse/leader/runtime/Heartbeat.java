@@ -5,12 +5,16 @@ import static io.quarkiverse.leader.runtime.SessionSetup.describe;
 import java.util.function.BiConsumer;
 import java.util.function.BooleanSupplier;
 
+import io.vertx.sqlclient.Row;
+
 /**
  * Confirms the leader's session every heartbeat, renewing its lease, and reports the session lost when a confirmation
  * fails or the lease runs out unconfirmed. While the leader steps down or leaves it keeps the session busy only, so
  * that no follower takes it for hung.
  */
 final class Heartbeat {
+
+    private static final String PID_SQL = "SELECT pg_backend_pid()";
 
     private final ElectionOptions options;
     private final Lease lease;
@@ -35,18 +39,23 @@ final class Heartbeat {
             return; // the previous confirmation is still out: the lease decides
         }
         long sent = System.nanoTime();
-        // the pid costs nothing more and shows a pooler that moves the session between backends
-        leader.conn.query("SELECT pg_backend_pid()").execute().onComplete(ar -> {
+        // the pid costs nothing more and shows a pooler that moves the session between backends; behind a pooler or
+        // proxy, whether the backend still holds the lock, which another of the pooler's clients could release
+        leader.conn.query(leader.proxied ? OwnBackend.heartbeatSql(options.lock(), leader.backendPid) : PID_SQL)
+                .execute().onComplete(ar -> {
             if (!leader.current()) {
                 return;
             }
             leader.heartbeatAnswered();
-            int pid = ar.succeeded() ? ar.result().iterator().next().getInteger(0) : 0;
+            Row row = ar.succeeded() ? ar.result().iterator().next() : null;
             if (ar.failed()) {
                 lost.accept(leader, describe(ar.cause()));
-            } else if (pid != leader.backendPid) {
+            } else if (row.getInteger(0) != leader.backendPid) {
                 lost.accept(leader, PoolerCheck.message("the session was checked on backend pid " + leader.backendPid
-                        + ", its heartbeat ran on pid " + pid, options.poolerFix()));
+                        + ", its heartbeat ran on pid " + row.getInteger(0), options.poolerFix()));
+            } else if (leader.proxied && leading.getAsBoolean() && !row.getBoolean(1)) {
+                lost.accept(leader, "its backend (pid " + leader.backendPid + ") no longer holds the lock: another"
+                        + " client of the pooler or proxy in front of PostgreSQL released it");
             } else if (leading.getAsBoolean() && !lease.valid()) {
                 // the answer came after the lease ran out (a stalled event loop): leadership has ended already
                 lost.accept(leader, "its lease of " + options.lease() + " ran out before the heartbeat was answered");

@@ -25,22 +25,8 @@ final class LockAcquisition {
     /** lock_timeout ran out while waiting in pg_advisory_lock. */
     private static final String LOCK_NOT_AVAILABLE = "55P03";
 
-    /**
-     * Behind a pooler or proxy, the lock is taken only on the backend the session was checked on (%2$d), and only if that
-     * backend does not hold it already: a pooler that gave the backend to another election's session would otherwise
-     * grant the lock to both, since a session advisory lock is re-entrant. A simple query, with the numbers as
-     * literals, so that no pooler can split it across backends.
-     */
-    private static final String ON_OWN_BACKEND = "pg_backend_pid() = %2$d AND NOT EXISTS (SELECT 1 FROM pg_locks"
-            + " WHERE locktype = 'advisory' AND pid = %2$d AND objsubid = 1"
-            + " AND ((classid::bigint << 32) | objid::bigint) = %1$d)";
     private static final String WAIT_SQL = "SELECT pg_advisory_lock($1)";
     private static final String TRY_SQL = "SELECT pg_try_advisory_lock($1)";
-    private static final String WAIT_ON_OWN_BACKEND_SQL = "SELECT CASE WHEN " + ON_OWN_BACKEND
-            + " THEN pg_advisory_lock(%1$d) IS NOT NULL END, pg_backend_pid()";
-    private static final String TRY_ON_OWN_BACKEND_SQL = "SELECT CASE WHEN " + ON_OWN_BACKEND
-            + " THEN pg_try_advisory_lock(%1$d) END, pg_backend_pid()";
-
     /** The term has begun and the channels are listened to; the lease counts from {@code confirmedAt}. */
     interface Leading {
         void leading(SessionAttempt holder, long term, long confirmedAt);
@@ -54,7 +40,6 @@ final class LockAcquisition {
     private final BiConsumer<SessionAttempt, String> lost;
     // built now, not on the handover path, where a cold string concatenation costs milliseconds
     private final String leadSql;
-    private final String leadOnOwnBackendSql;
 
     LockAcquisition(ElectionOptions options, Lease lease, Consumer<SessionAttempt> locked, Leading leading,
             BiConsumer<SessionAttempt, String> lost) {
@@ -64,7 +49,6 @@ final class LockAcquisition {
         this.leading = leading;
         this.lost = lost;
         this.leadSql = options.leadSql();
-        this.leadOnOwnBackendSql = leadSql + "; SELECT pg_backend_pid()";
     }
 
     void acquire(SessionAttempt follower) {
@@ -80,7 +64,7 @@ final class LockAcquisition {
         long silence = options.poll().plus(options.lease()).toMillis();
         long timer = follower.after(silence,
                 () -> lost.accept(follower, "no answer from the server within " + silence + "ms"));
-        lockQuery(follower, WAIT_SQL, WAIT_ON_OWN_BACKEND_SQL).onComplete(ar -> {
+        lockQuery(follower, WAIT_SQL, OwnBackend::waitSql).onComplete(ar -> {
             if (!follower.current()) {
                 return;
             }
@@ -98,7 +82,7 @@ final class LockAcquisition {
     }
 
     private void tryLock(SessionAttempt follower) {
-        lockQuery(follower, TRY_SQL, TRY_ON_OWN_BACKEND_SQL).onComplete(ar -> {
+        lockQuery(follower, TRY_SQL, OwnBackend::trySql).onComplete(ar -> {
             if (!follower.current()) {
                 return;
             }
@@ -114,10 +98,15 @@ final class LockAcquisition {
         });
     }
 
-    private Future<RowSet<Row>> lockQuery(SessionAttempt follower, String direct, String onOwnBackend) {
+    private Future<RowSet<Row>> lockQuery(SessionAttempt follower, String direct, OwnBackendSql onOwnBackend) {
         return follower.proxied
-                ? follower.conn.query(String.format(onOwnBackend, options.lock(), follower.backendPid)).execute()
+                ? follower.conn.query(onOwnBackend.sql(options.lock(), follower.backendPid)).execute()
                 : follower.conn.preparedQuery(direct).execute(Tuple.of(options.lock()));
+    }
+
+    /** One of {@link OwnBackend}'s lock statements. */
+    private interface OwnBackendSql {
+        String sql(long lock, int pid);
     }
 
     /**
@@ -134,7 +123,9 @@ final class LockAcquisition {
         }
         int pid = row.getInteger(1);
         lost.accept(follower, PoolerCheck.message(pid == follower.backendPid
-                ? "its backend (pid " + pid + ") held the election's lock already, for another client"
+                ? "its backend (pid " + pid + ") held the election's lock already, for another client (or, in session"
+                        + " mode, for a session that has gone: keep the pooler's server_reset_query, DISCARD ALL, which"
+                        + " releases it)"
                 : "the session was checked on backend pid " + follower.backendPid + ", its lock statement ran on pid "
                         + pid, options.poolerFix()));
         return false;
@@ -145,36 +136,51 @@ final class LockAcquisition {
         // the next term and LISTEN in one simple query: the term's row lock waits for fenced transactions of the
         // previous term to end, and the LISTEN takes effect with it
         long sent = System.nanoTime();
-        holder.conn.query(holder.proxied ? leadOnOwnBackendSql : leadSql).execute().onComplete(ar -> {
+        // behind a pooler or proxy, a guard first: the term must not begin, nor the LISTENs take effect, elsewhere
+        String sql = holder.proxied ? OwnBackend.guardSql(options.lock(), holder.backendPid) + "; " + leadSql : leadSql;
+        holder.conn.query(sql).execute().onComplete(ar -> {
             if (!holder.current()) {
                 return;
             }
             if (ar.failed()) {
-                lost.accept(holder, "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
-                        + describe(ar.cause()));
-            } else if (holder.proxied && SessionSetup.lastPid(ar.result()) != holder.backendPid) {
-                lost.accept(holder, PoolerCheck.message("the session was checked on backend pid " + holder.backendPid
-                        + ", its term and LISTENs ran on pid " + SessionSetup.lastPid(ar.result()), options.poolerFix()));
-            } else if (lease.tooLate(sent, options.heartbeat())) {
+                lost.accept(holder, notOwnBackend(holder, ar.cause()) ? ownBackendLost(holder, "its term's statement")
+                        : "cannot begin a term in " + options.terms().qualifiedName() + " and listen: "
+                                + describe(ar.cause()));
+                return;
+            }
+            long term = (holder.proxied ? ar.result().next() : ar.result()).iterator().next().getLong(0);
+            if (lease.tooLate(sent, options.heartbeat())) {
                 // fenced transactions held the term up so long that the lease would end before the first heartbeat:
                 // confirm the session afresh
                 LOG.debugf("Beginning term took longer than lease - heartbeat: confirming the session of lock %d",
                         options.lock());
-                confirm(holder, ar.result().iterator().next().getLong(0));
+                confirm(holder, term);
             } else {
-                leading.leading(holder, ar.result().iterator().next().getLong(0), sent);
+                leading.leading(holder, term, sent);
             }
         });
     }
 
+    private static boolean notOwnBackend(SessionAttempt holder, Throwable failure) {
+        return holder.proxied && failure instanceof PgException e && e.getErrorMessage() != null
+                && e.getErrorMessage().contains(OwnBackend.NOT_OWN_TEXT);
+    }
+
+    private String ownBackendLost(SessionAttempt holder, String what) {
+        return PoolerCheck.message(what + " ran on another backend than pid " + holder.backendPid
+                + ", or that backend no longer holds the lock", options.poolerFix());
+    }
+
     private void confirm(SessionAttempt holder, long term) {
         long sent = System.nanoTime();
-        holder.conn.query("SELECT 1").execute().onComplete(ar -> {
+        String sql = holder.proxied ? OwnBackend.guardSql(options.lock(), holder.backendPid) : "SELECT 1";
+        holder.conn.query(sql).execute().onComplete(ar -> {
             if (!holder.current()) {
                 return;
             }
             if (ar.failed()) {
-                lost.accept(holder, describe(ar.cause()));
+                lost.accept(holder, notOwnBackend(holder, ar.cause()) ? ownBackendLost(holder, "its confirmation")
+                        : describe(ar.cause()));
             } else if (lease.tooLate(sent, options.heartbeat())) {
                 lost.accept(holder, "the session was not confirmed well within the lease of " + options.lease());
             } else {

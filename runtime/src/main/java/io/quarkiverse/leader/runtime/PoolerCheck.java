@@ -41,8 +41,11 @@ final class PoolerCheck {
         }
         // a pooler or proxy hands out keys of its own, whatever its mode: a second connection tells which it is
         return connectProbe().transform(connected -> connected.failed()
-                // no second connection (a pooler at its client limit): the session's own answer is all there is
-                ? sessionKeeps(conn, backendPid, "no second connection could be opened")
+                // a pooler at its client limit, say: without the probe a transaction-mode pooler can look like a
+                // session, and a lock left on one of its backends would never come back, so the election waits
+                ? Future.failedFuture(new PooledSession("its connection goes through a pooler or proxy, and the second"
+                        + " connection that tells whether it keeps sessions could not be opened within " + boundMs
+                        + " ms (" + SessionSetup.describe(connected.cause()) + "); it tries again later"))
                 : rounds(conn, backendPid, connected.result(), ROUNDS)
                         .onComplete(ar -> connected.result().close()));
     }
