@@ -25,6 +25,7 @@ export class QwcLeaderDeadLetters extends LitElement {
         .follower, .none { color: var(--lumo-contrast-60pct); }
         .disconnected, .disabled, .error { color: var(--lumo-error-text-color); }
         .payload { white-space: pre-wrap; word-break: break-all; }
+        .signature { overflow-wrap: anywhere; }
         pre { white-space: pre-wrap; word-break: break-all; max-width: 80vw; max-height: 60vh; overflow: auto; }
     `;
 
@@ -94,14 +95,18 @@ export class QwcLeaderDeadLetters extends LitElement {
                         ? 'backlog: pending messages, the one being handled included, as this leader last counted them'
                         : 'backlog: only the leader counts it (see its Dev UI or its readiness data)'}</span>
                 </div>
-                <vaadin-grid .items="${channels}" all-rows-visible theme="compact no-border">
-                    <vaadin-grid-column header="Durable channel" path="channel" auto-width></vaadin-grid-column>
-                    <vaadin-grid-column header="Method" path="method" auto-width></vaadin-grid-column>
-                    <vaadin-grid-column header="Delivery" auto-width
+                <!-- the method takes the width left and wraps: a long signature keeps the other columns in sight -->
+                <vaadin-grid .items="${channels}" all-rows-visible theme="compact no-border wrap-cell-content">
+                    <vaadin-grid-column header="Durable channel" path="channel" auto-width flex-grow="0">
+                    </vaadin-grid-column>
+                    <vaadin-grid-column header="Method" flex-grow="1"
+                        ${columnBodyRenderer(c => html`<span class="signature">${c.method}</span>`, [])}>
+                    </vaadin-grid-column>
+                    <vaadin-grid-column header="Delivery" auto-width flex-grow="0"
                         ${columnBodyRenderer(c => html`${c.exactlyOnce ? 'exactly once' : 'at least once'}${c.ordered ? ', ordered' : ''}`, [])}></vaadin-grid-column>
-                    <vaadin-grid-column header="Backlog" auto-width
+                    <vaadin-grid-column header="Backlog" auto-width flex-grow="0"
                         ${columnBodyRenderer(c => this._renderBacklog(c), [])}></vaadin-grid-column>
-                    <vaadin-grid-column header="Dead letters" auto-width
+                    <vaadin-grid-column header="Dead letters" auto-width flex-grow="0"
                         ${columnBodyRenderer(c => this._renderCount(c), [this._letters])}></vaadin-grid-column>
                 </vaadin-grid>
                 ${channels.map(c => this._renderDeadLetters(c))}

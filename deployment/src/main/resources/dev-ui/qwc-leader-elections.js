@@ -24,6 +24,7 @@ export class QwcLeaderElections extends LitElement {
         .leader { color: var(--lumo-success-text-color); }
         .follower { color: var(--lumo-contrast-60pct); }
         .disconnected, .disabled { color: var(--lumo-error-text-color); }
+        .signature { overflow-wrap: anywhere; }
     `;
 
     static properties = {
@@ -76,13 +77,17 @@ export class QwcLeaderElections extends LitElement {
                     <span>this instance <b>${e.instanceId}</b> is <b class="${e.role}">${e.role}</b></span>
                     <span>leader <b>${e.leader}</b>${e.term ? html` in term <b>${e.term}</b> since <b>${e.since}</b>` : ''}</span>
                 </div>
-                <vaadin-grid .items="${e.methods}" all-rows-visible theme="compact no-border">
-                    <vaadin-grid-column header="Channel" path="channel" auto-width></vaadin-grid-column>
-                    <vaadin-grid-column header="@OnLeaderNotification method" path="method" auto-width></vaadin-grid-column>
-                    <vaadin-grid-column header="Runs on" path="executionModel" auto-width></vaadin-grid-column>
-                    <vaadin-grid-column header="Ordered" auto-width
+                <!-- the method takes the width left and wraps: a long signature keeps the other columns in sight -->
+                <vaadin-grid .items="${e.methods}" all-rows-visible theme="compact no-border wrap-cell-content">
+                    <vaadin-grid-column header="Channel" path="channel" auto-width flex-grow="0"></vaadin-grid-column>
+                    <vaadin-grid-column header="@OnLeaderNotification method" flex-grow="1"
+                        ${columnBodyRenderer(m => html`<span class="signature">${m.method}</span>`, [])}>
+                    </vaadin-grid-column>
+                    <vaadin-grid-column header="Runs on" path="executionModel" auto-width flex-grow="0">
+                    </vaadin-grid-column>
+                    <vaadin-grid-column header="Ordered" auto-width flex-grow="0"
                         ${columnBodyRenderer(m => html`${m.ordered ? 'yes' : 'no'}`, [])}></vaadin-grid-column>
-                    <vaadin-grid-column header="Durable" auto-width
+                    <vaadin-grid-column header="Durable" auto-width flex-grow="0"
                         ${columnBodyRenderer(m => html`${m.durable ? 'yes' : 'no'}`, [])}></vaadin-grid-column>
                 </vaadin-grid>
             </div>`;
