@@ -29,9 +29,13 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
                 + " instance_id text NOT NULL, since timestamptz NOT NULL)";
     }
 
-    /** Whether the table exists, and whether the server is a standby: one round trip when the session opens. */
+    /**
+     * Whether the server is a standby, whether it takes only read-only transactions, and whether the table exists: one
+     * round trip when the session opens.
+     */
     String sessionCheckSql() {
-        return "SELECT pg_is_in_recovery(), to_regclass($1) IS NOT NULL";
+        return "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')::bool,"
+                + " to_regclass($1) IS NOT NULL";
     }
 
     /**
