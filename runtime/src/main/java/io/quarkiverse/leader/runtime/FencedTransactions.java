@@ -73,9 +73,15 @@ final class FencedTransactions {
                                 lastStatementFailed)
                                 .onTermination().invoke((item, failure, cancelled) -> {
                                     fenced.end(); // a statement the work sends from now on would not be fenced
-                                    release(conn, failure != null || cancelled);
+                                    if (!(failure instanceof DatasourcePool.ReadOnlyServer)) {
+                                        release(conn, failure != null || cancelled); // an ended one is not given back
+                                    }
                                 });
                     })
+                    // BEGIN on a standby ran nothing: another connection, as the pool's writes do
+                    .onFailure(DatasourcePool.ReadOnlyServer.class).retry()
+                    .withBackOff(DatasourcePool.READ_ONLY_FIRST_DELAY, DatasourcePool.READ_ONLY_MAX_DELAY)
+                    .withJitter(0.5).atMost(DatasourcePool.READ_ONLY_RETRIES)
                     .onFailure(e -> !(e instanceof FencedException)).recoverWithUni(attempt::afterFailure);
         });
     }
@@ -113,6 +119,8 @@ final class FencedTransactions {
         Uni<T> within(SqlConnection conn, SqlConnection workConnection, Function<SqlConnection, Uni<T>> work,
                 String lastStatement, Function<PgException, Throwable> lastStatementFailed) {
             return bounded(conn.query(terms.beginFencedSql(lock)).execute(), "BEGIN")
+                    .onFailure(DatasourcePool::readOnly).call(failure -> DatasourcePool.endBackend(conn))
+                    .onFailure(DatasourcePool::readOnly).transform(DatasourcePool.ReadOnlyServer::new)
                     .chain(rows -> {
                         Long held = null;
                         for (Row row : last(rows)) {
