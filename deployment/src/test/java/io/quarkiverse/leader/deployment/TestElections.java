@@ -53,6 +53,20 @@ final class TestElections {
                 Duration.ofSeconds(2), TERMS, DEFAULT_DATASOURCE);
     }
 
+    /**
+     * An election on the hosts of {@code urls}, walked in that order, with the timings of
+     * {@link #options(String, long, AcquireStrategy, List)}.
+     */
+    static ElectionOptions options(String instanceId, long lock, List<String> urls) {
+        Duration lease = Duration.ofSeconds(2);
+        List<PgConnectOptions> hosts = urls.stream().map(url -> PgConnectOptions.fromUri(url)
+                .addProperty("application_name", "leader:" + instanceId)
+                .setConnectTimeout((int) lease.toMillis()).setReconnectAttempts(0)).toList();
+        return new ElectionOptions(hosts, lock, instanceId, List.of(), AcquireStrategy.WAIT, Duration.ofMillis(200),
+                Duration.ofMillis(100), lease, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5),
+                Duration.ofSeconds(2), TERMS, DEFAULT_DATASOURCE, "connect the election to the server directly");
+    }
+
     /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */
     static class RecordingListener implements ElectionListener {
 

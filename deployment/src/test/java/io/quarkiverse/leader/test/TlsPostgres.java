@@ -242,7 +242,7 @@ public final class TlsPostgres implements AfterAllCallback {
     }
 
     /** The newest Debian cluster binaries, or else those the embedded PostgreSQL unpacked. */
-    private static Optional<Path> binaries() {
+    static Optional<Path> binaries() {
         List<Path> candidates = new ArrayList<>();
         candidates.addAll(subdirectories(Path.of("/usr/lib/postgresql"), "bin"));
         candidates.addAll(subdirectories(Path.of(System.getProperty("java.io.tmpdir"), "embedded-pg"), "bin"));
@@ -272,7 +272,7 @@ public final class TlsPostgres implements AfterAllCallback {
      * PostgreSQL refuses to run as root: then the server runs as the {@code postgres} account (or {@code nobody}),
      * through runuser, and owns the cluster's files.
      */
-    private static List<String> serverAccount(Path dir, Path bin) throws IOException {
+    static List<String> serverAccount(Path dir, Path bin) throws IOException {
         String probe = run(dir, List.of(), "id", "-u").trim();
         if (!"0".equals(probe)) {
             return List.of();
@@ -289,7 +289,7 @@ public final class TlsPostgres implements AfterAllCallback {
                 + bin.resolve("postgres") + " as");
     }
 
-    private static void chown(Path dir, List<String> runAs) {
+    static void chown(Path dir, List<String> runAs) {
         if (!runAs.isEmpty()) {
             run(dir, List.of(), "chown", "-R", runAs.get(2), dir.toString());
         }
@@ -336,14 +336,14 @@ public final class TlsPostgres implements AfterAllCallback {
         }
     }
 
-    private static int freePort() throws IOException {
+    static int freePort() throws IOException {
         try (ServerSocket socket = new ServerSocket(0, 1, InetAddress.getLoopbackAddress())) {
             return socket.getLocalPort();
         }
     }
 
     /** Runs a command in {@code dir}, bounded; its output, or a failure that includes it. */
-    private static String run(Path dir, List<String> runAs, String... command) {
+    static String run(Path dir, List<String> runAs, String... command) {
         List<String> line = new ArrayList<>(runAs);
         line.addAll(List.of(command));
         try {
@@ -372,7 +372,7 @@ public final class TlsPostgres implements AfterAllCallback {
         }
     }
 
-    private static void delete(Path dir) {
+    static void delete(Path dir) {
         try (Stream<Path> files = Files.walk(dir)) {
             files.sorted(Comparator.reverseOrder()).forEach(path -> path.toFile().delete());
         } catch (IOException ignored) {

@@ -46,14 +46,18 @@ public final class TcpProxy implements AutoCloseable {
 
     private void accept() {
         while (!closed) {
+            Socket client = null;
             try {
-                Socket client = server.accept();
+                client = server.accept();
                 Socket upstream = new Socket(targetHost, targetPort);
                 sockets.add(client);
                 sockets.add(upstream);
                 pump(client, upstream);
                 pump(upstream, client);
             } catch (IOException e) {
+                if (client != null) {
+                    closeQuietly(client); // the target refused: so does the proxy, as a route to a stopped server would
+                }
                 if (!closed) {
                     System.err.println("proxy: " + e);
                 }

@@ -9,7 +9,6 @@ import static io.quarkus.vertx.core.runtime.SSLConfigHelper.configurePfxTrustOpt
 
 import java.util.ArrayList;
 import java.util.List;
-import java.util.Optional;
 
 import org.eclipse.microprofile.config.Config;
 
@@ -135,11 +134,6 @@ public final class DatasourceConnectOptions {
     /** The options of every URL, in the order they are configured; copies, free to change. */
     public List<PgConnectOptions> all() {
         return options.stream().map(PgConnectOptions::new).toList();
-    }
-
-    /** A copy of the options of the first URL, if there is one. */
-    public Optional<PgConnectOptions> first() {
-        return options.isEmpty() ? Optional.empty() : Optional.of(new PgConnectOptions(options.get(0)));
     }
 
     /** The datasource's side of a session: its credentials provider, and the settings to name when one fails. */

@@ -65,7 +65,7 @@ final class DeadLetters {
 
     /** In one statement with the leader's wake-up, which PostgreSQL delivers as it commits. */
     Uni<Boolean> redeliver(long id) {
-        return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().redeliverSql()).execute(Tuple.of(id)))
+        return store.ready().chain(() -> pool.write(store.table().redeliverSql(), Tuple.of(id)))
                 .map(rows -> rows.size() > 0)
                 .ifNoItem().after(timeout).failWith(() -> late("redeliver message " + id));
     }

@@ -322,8 +322,7 @@ final class DurableChannel {
             }
             return Uni.createFrom().deferred(() -> {
                 acks++;
-                return bounded(pool.mutiny().preparedQuery(store.table().ackSql())
-                        .execute(Tuple.of(ids.toArray(new Long[0]))));
+                return bounded(pool.write(store.table().ackSql(), Tuple.of(ids.toArray(new Long[0]))));
             })
                     .onTermination().invoke(() -> acks--) // on the context: bounded() emits there
                     .invoke(() -> metrics.durableDelivered(method.election, method.channel, method.description,

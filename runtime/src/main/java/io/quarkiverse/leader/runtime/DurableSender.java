@@ -80,8 +80,10 @@ final class DurableSender {
             return Uni.createFrom().failure(e);
         }
         return store.ready()
-                .chain(() -> (connection != null ? connection : pool.mutiny())
-                        .preparedQuery(store.table().sendSql()).execute(Tuple.of(channel, text)))
+                // the caller's own connection is the caller's to choose; the pool's may reach a standby
+                .chain(() -> connection != null
+                        ? connection.preparedQuery(store.table().sendSql()).execute(Tuple.of(channel, text))
+                        : pool.write(store.table().sendSql(), Tuple.of(channel, text)))
                 .map(rows -> rows.iterator().next().getLong(0))
                 .ifNoItem().after(timeout).failWith(() -> new SendTimeoutException("PostgreSQL did not store the"
                         + " durable message on channel '" + channel + "' within " + timeout + " (" + timeoutProperty

@@ -9,15 +9,33 @@ import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.vertx.pgclient.PgConnectOptions;
 
 /**
- * What one election needs to run: where to connect, which lock, which channels, its timings, where terms are kept, and
- * the datasource's credentials provider, if it has one, and how to connect it directly when a pooler stands in the way.
+ * What one election needs to run: where to connect (every URL of the datasource, walked in order until one is a
+ * primary), which lock, which channels, its timings, where terms are kept, and the datasource's credentials provider,
+ * if it has one, and how to connect it directly when a pooler stands in the way.
  */
-public record ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
+public record ElectionOptions(List<PgConnectOptions> hosts, long lock, String instanceId, List<String> channels,
         AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
         Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms,
         SessionDatasource datasource, String poolerFix) {
 
-    /** The default election's options, with the pooler advice of the default datasource. */
+    public ElectionOptions {
+        if (hosts.isEmpty()) {
+            throw new IllegalArgumentException("an election needs at least one host to connect to");
+        }
+        hosts = List.copyOf(hosts);
+    }
+
+    /** An election on one host. */
+    public ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
+            AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
+            Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms,
+            SessionDatasource datasource, String poolerFix) {
+        this(List.of(connectOptions), lock, instanceId, channels, acquire, poll, heartbeat, lease,
+                reconnectInitialDelay, reconnectMaxDelay, reconnectRejectedMaxDelay, observerTimeout, terms, datasource,
+                poolerFix);
+    }
+
+    /** The default election's options on one host, with the pooler advice of the default datasource. */
     public ElectionOptions(PgConnectOptions connectOptions, long lock, String instanceId, List<String> channels,
             AcquireStrategy acquire, Duration poll, Duration heartbeat, Duration lease, Duration reconnectInitialDelay,
             Duration reconnectMaxDelay, Duration reconnectRejectedMaxDelay, Duration observerTimeout, TermTable terms,
@@ -25,6 +43,11 @@ public record ElectionOptions(PgConnectOptions connectOptions, long lock, String
         this(connectOptions, lock, instanceId, channels, acquire, poll, heartbeat, lease, reconnectInitialDelay,
                 reconnectMaxDelay, reconnectRejectedMaxDelay, observerTimeout, terms, datasource,
                 PoolerCheck.fix(LeaderElection.DEFAULT_NAME, Optional.empty()));
+    }
+
+    /** The options of the first host: the only one, unless the datasource has several URLs. */
+    public PgConnectOptions connectOptions() {
+        return hosts.get(0);
     }
 
     /** How long the lock holder's session must have been silent before a follower may end it: its lease is over by then. */

@@ -5,6 +5,7 @@ import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Duration;
+import java.util.List;
 import java.util.UUID;
 
 import org.eclipse.microprofile.config.Config;
@@ -156,21 +157,28 @@ final class ElectionSettings {
     }
 
     /**
-     * The options of the election's own session, never a pooled connection: the datasource's own (its first URL, TLS,
-     * credentials, additional properties), with the election's {@code application_name}, a connect timeout of a lease,
-     * and no reconnection of the client's: the election opens every session itself, with its backoff.
+     * The options of the election's own session, one per URL of its datasource, in their order, never a pooled
+     * connection: the datasource's own (TLS, credentials, additional properties), with the election's
+     * {@code application_name}, a connect timeout of a lease, and no reconnection of the client's: the election opens
+     * every session itself, with its backoff.
      */
-    static PgConnectOptions connectOptions(String election, ElectionConfig config, String instanceId,
+    static List<PgConnectOptions> connectOptions(String election, ElectionConfig config, String instanceId,
             DatasourceConnectOptions datasource) {
         String prefix = DatasourceConnectOptions.prefix(datasourceName(config));
-        PgConnectOptions options = datasource.first().orElseThrow(() -> new ConfigurationException("Instance "
-                + instanceId + " cannot join " + describe(election) + ": it needs the URL of the reactive datasource"
-                + config.datasource().map(n -> " '" + n + "'").orElse("") + ": set " + prefix + "reactive.url (or "
-                + property(election, "enabled") + "=false to run without the election)"));
-        options.addProperty("application_name", applicationName(election, instanceId));
-        options.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.lease().toMillis()));
-        options.setReconnectAttempts(0);
-        return options;
+        List<PgConnectOptions> hosts = datasource.all();
+        if (hosts.isEmpty()) {
+            throw new ConfigurationException("Instance " + instanceId + " cannot join " + describe(election)
+                    + ": it needs the URL of the reactive datasource" + config.datasource().map(n -> " '" + n + "'")
+                            .orElse("")
+                    + ": set " + prefix + "reactive.url (or " + property(election, "enabled")
+                    + "=false to run without the election)");
+        }
+        for (PgConnectOptions options : hosts) {
+            options.addProperty("application_name", applicationName(election, instanceId));
+            options.setConnectTimeout((int) Math.min(Integer.MAX_VALUE, config.lease().toMillis()));
+            options.setReconnectAttempts(0);
+        }
+        return hosts;
     }
 
     /** The name Quarkus gives the election's datasource in its configuration maps. */

@@ -72,9 +72,15 @@ final class FencedTransactions {
                         return attempt.within(conn, fenced, work, lastStatement, lastStatementFailed)
                                 .onTermination().invoke((item, failure, cancelled) -> {
                                     fenced.end(); // ended already after a commit; a failure's ROLLBACK goes out next
-                                    release(conn, failure != null || cancelled);
+                                    if (!(failure instanceof DatasourcePool.ReadOnlyServer)) {
+                                        release(conn, failure != null || cancelled); // an ended one is not given back
+                                    }
                                 });
                     })
+                    // BEGIN on a standby ran nothing: another connection, as the pool's writes do
+                    .onFailure(DatasourcePool.ReadOnlyServer.class).retry()
+                    .withBackOff(DatasourcePool.READ_ONLY_FIRST_DELAY, DatasourcePool.READ_ONLY_MAX_DELAY)
+                    .withJitter(0.5).atMost(DatasourcePool.READ_ONLY_RETRIES)
                     .onFailure(e -> !(e instanceof FencedException)).recoverWithUni(attempt::afterFailure);
         });
     }
@@ -141,6 +147,8 @@ final class FencedTransactions {
         Uni<T> within(SqlConnection conn, FencedConnection fenced, Function<SqlConnection, Uni<T>> work,
                 String lastStatement, Function<PgException, Throwable> lastStatementFailed) {
             return bounded(conn.query(terms.beginFencedSql(lock)).execute(), "BEGIN")
+                    .onFailure(DatasourcePool::readOnly).call(failure -> DatasourcePool.endBackend(conn))
+                    .onFailure(DatasourcePool::readOnly).transform(DatasourcePool.ReadOnlyServer::new)
                     .chain(rows -> {
                         Long held = null;
                         for (Row row : last(rows)) {

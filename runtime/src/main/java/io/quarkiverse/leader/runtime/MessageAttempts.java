@@ -173,8 +173,7 @@ final class MessageAttempts {
         Throwable error = failure instanceof MethodCall.InvalidPayloadException && failure.getCause() != null
                 ? failure.getCause()
                 : failure;
-        return pool.mutiny().preparedQuery(store.table().failedAttemptSql())
-                .execute(Tuple.of(message.id(), describe(error), dead))
+        return pool.write(store.table().failedAttemptSql(), Tuple.of(message.id(), describe(error), dead))
                 .ifNoItem().after(queryTimeout).fail()
                 // acknowledged meanwhile (a late commit of its own, another instance), or deleted: nothing to record
                 .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(rows)

@@ -83,7 +83,7 @@ final class MessageStore {
                     }
                     LOG.infof("Creating the durable message table %s and the function %s", table.qualifiedName(),
                             table.functionSignature());
-                    return pool.mutiny().query(resolved.ddl()).execute().replaceWithVoid()
+                    return pool.onPrimary(conn -> conn.query(resolved.ddl()).execute()).replaceWithVoid()
                             .onFailure(MessageStore::functionTaken).transform(e -> new MissingStorageException("The"
                                     + " function " + table.functionSignature() + " exists, but the table "
                                     + table.qualifiedName() + " does not: the function stores into another table (an"

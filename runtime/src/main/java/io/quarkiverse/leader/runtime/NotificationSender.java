@@ -41,8 +41,8 @@ final class NotificationSender {
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().failure(e);
         }
-        return Uni.createFrom().deferred(() -> pool.mutiny().preparedQuery("SELECT pg_notify($1, $2)")
-                .execute(Tuple.of(channel, text)).replaceWithVoid())
+        return Uni.createFrom().deferred(() -> pool.write("SELECT pg_notify($1, $2)", Tuple.of(channel, text))
+                .replaceWithVoid())
                 .ifNoItem().after(timeout).failWith(() -> new SendTimeoutException("PostgreSQL did not accept the"
                         + " notification on channel '" + channel + "' within " + timeout + " (" + timeoutProperty + ")"));
     }

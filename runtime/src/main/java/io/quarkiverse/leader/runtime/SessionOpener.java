@@ -30,7 +30,7 @@ final class SessionOpener {
 
     private final Context context;
     private final ElectionOptions options;
-    private final SessionSetup setup;
+    private final PrimaryHosts hosts;
     private final ScheduledExecutorService delays;
     private Cancellable retrying;
     private Future<BackendSession> opening;
@@ -43,7 +43,7 @@ final class SessionOpener {
     SessionOpener(Context context, ElectionOptions options, SessionSetup setup) {
         this.context = context;
         this.options = options;
-        this.setup = setup;
+        this.hosts = new PrimaryHosts(options, setup);
         // the delays run on an event loop of the election's Vert.x (its own, with one loop), not on the application's
         // worker pool, which a busy application may have filled; each attempt then hops to the context
         this.delays = context.owner().nettyEventLoopGroup();
@@ -57,7 +57,7 @@ final class SessionOpener {
                 em.fail(new IllegalStateException("the election is leaving"));
                 return;
             }
-            opening = setup.open().onComplete(ar -> {
+            opening = hosts.open().onComplete(ar -> {
                 if (ar.succeeded()) {
                     em.complete(ar.result());
                 } else {
@@ -135,9 +135,13 @@ final class SessionOpener {
      * until someone changes a setting or a certificate; so will a missing term table, and a pooler that does not keep
      * sessions. A server that is starting up, shutting down or in recovery (class 57) will soon take sessions, and a
      * standby (found by the election's own check, not a server error) may be promoted at any moment: those, like a
-     * refused, reset or timed-out connection, are not rejections.
+     * refused, reset or timed-out connection, are not rejections. A walk of several hosts was rejected when each of
+     * them rejected it: a standby among them may be promoted at any moment.
      */
     private static boolean rejected(Throwable failure) {
+        if (failure instanceof PrimaryHosts.NoPrimary none) {
+            return none.all(SessionOpener::rejected);
+        }
         return failure instanceof SessionSetup.MissingTermTable || failure instanceof PoolerCheck.PooledSession
                 || SessionDatasource.tlsFailure(failure)
                 || failure instanceof PgException e && e.getSqlState() != null
@@ -152,7 +156,8 @@ final class SessionOpener {
             LOG.errorf("Instance %s will not lead: %s; retrying with backoff up to %s", options.instanceId(),
                     failure.getMessage(), options.reconnectRejectedMaxDelay());
         } else if (failures++ == 0) {
-            String advice = options.datasource().advice(failure, options.connectOptions());
+            String advice = failure instanceof PrimaryHosts.NoPrimary none ? none.advice()
+                    : options.datasource().advice(failure, options.connectOptions());
             LOG.warnf("Instance %s cannot open its election session (%s)%s; retrying with backoff up to %s",
                     options.instanceId(), describe(failure), advice.isEmpty() ? "" : ": " + advice,
                     rejected(failure) ? options.reconnectRejectedMaxDelay() : options.reconnectMaxDelay());

@@ -27,22 +27,22 @@ final class SessionSetup {
 
     private final Context context;
     private final ElectionOptions options;
-    private final PgConnectOptions connectOptions;
 
     SessionSetup(Context context, ElectionOptions options) {
         this.context = context;
         this.options = options;
-        // a server that goes silent mid-statement closes the socket instead of hanging the election
-        this.connectOptions = new PgConnectOptions(options.connectOptions())
-                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
-                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
     }
 
     /**
-     * A session ready to wait for the lock, with the credentials the datasource has now; closed again if anything on
-     * the way fails. Called on the election's context, which the session then belongs to.
+     * A session to {@code host} (one of the election's hosts) ready to wait for the lock, with the credentials the
+     * datasource has now; closed again if anything on the way fails. Called on the election's context, which the
+     * session then belongs to.
      */
-    Future<BackendSession> open() {
+    Future<BackendSession> open(PgConnectOptions host) {
+        // a server that goes silent mid-statement closes the socket instead of hanging the election
+        PgConnectOptions connectOptions = new PgConnectOptions(host)
+                .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
+                .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
         return options.datasource().withCredentials(context, connectOptions, options.lease())
                 .compose(connect -> PgConnection.connect(context.owner(), connect).compose(conn ->
                 // a pooler's probe connects as the session did, credentials included
@@ -67,11 +67,10 @@ final class SessionSetup {
                                 .execute(Tuple.of(terms.qualifiedName())))
                         .compose(rows -> {
                             Row row = rows.iterator().next();
-                            if (row.getBoolean(0)) {
-                                return Future.failedFuture(new IllegalStateException("the server is a standby in"
-                                        + " recovery; advisory locks there are not shared with the primary"));
+                            if (row.getBoolean(0) || row.getBoolean(1)) {
+                                return Future.failedFuture(PrimaryHosts.NotPrimary.of(row.getBoolean(0)));
                             }
-                            return row.getBoolean(1) ? Future.succeededFuture() : createTermTable(conn);
+                            return row.getBoolean(2) ? Future.succeededFuture() : createTermTable(conn);
                         })
                         .map(pid));
     }

@@ -34,7 +34,7 @@ final class SharedLocks {
         // two datasources that look alike most likely reach one database, but a pooler that routes by user may
         // send them to two: said, not refused
         PgConnectOptions target = ElectionSettings.connectOptions(election.name(), config, election.instanceId(),
-                options);
+                options).get(0);
         String database = "database " + target.getDatabase() + " at " + target.getHost() + ":" + target.getPort();
         other = byDatabase.putIfAbsent(List.of(election.lock(), database), election.name());
         if (other != null) {

@@ -31,21 +31,37 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
                 + " instance_id text NOT NULL, since timestamptz NOT NULL)";
     }
 
-    /** Whether the table exists, and whether the server is a standby: one round trip when the session opens. */
+    /**
+     * Whether the server is a standby, whether it takes only read-only transactions, and whether the table exists: one
+     * round trip when the session opens.
+     */
     String sessionCheckSql() {
-        return "SELECT pg_is_in_recovery(), to_regclass($1) IS NOT NULL";
+        return "SELECT pg_is_in_recovery(), current_setting('transaction_read_only')::bool,"
+                + " to_regclass($1) IS NOT NULL";
     }
 
     /**
+     * The first term a server may issue on its current WAL timeline: {@code ((timeline - 1) << 32) + 1}. A promoted
+     * standby runs on a higher timeline than its old primary, so its first term is greater than every term the old
+     * primary issued, even those whose commits never reached the standby (asynchronous replication).
+     */
+    static final String TIMELINE_FIRST_TERM = "((('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
+            + "::bit(32)::bigint - 1) << 32) + 1";
+
+    /**
      * Begins the next term of {@code lock} for {@code instanceId}, as literals so that it can share one simple query with
-     * LISTEN (the session sets {@code standard_conforming_strings}). The row lock it takes waits for fenced
-     * transactions of the previous term; {@code since} is read once that wait is over.
+     * LISTEN (the session sets {@code standard_conforming_strings}): one more than the last, and never below the first
+     * term of the server's timeline. The row lock it takes waits for fenced transactions of the previous term;
+     * {@code since} is read once that wait is over.
      */
     String nextTermSql(long lock, String instanceId) {
         return "INSERT INTO " + qualifiedName() + " AS t (lock_key, term, instance_id, since)"
-                + " VALUES (" + lock + ", 1, '" + instanceId.replace("'", "''") + "', clock_timestamp())"
+                + " VALUES (" + lock + ", " + TIMELINE_FIRST_TERM + ", '" + instanceId.replace("'", "''")
+                + "', clock_timestamp())"
                 + " ON CONFLICT (lock_key) DO UPDATE"
-                + " SET term = t.term + 1, instance_id = excluded.instance_id, since = clock_timestamp()"
+                // excluded.term: the timeline's first term, from VALUES
+                + " SET term = GREATEST(t.term + 1, excluded.term), instance_id = excluded.instance_id,"
+                + " since = clock_timestamp()"
                 + " RETURNING term";
     }
 
