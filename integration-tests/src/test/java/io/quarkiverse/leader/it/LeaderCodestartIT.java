@@ -57,7 +57,8 @@ class LeaderCodestartIT {
         Process process = build.start();
         try {
             assertThat(process.waitFor(BUILD_MINUTES, TimeUnit.MINUTES))
-                    .as("the generated application's build ends within %d minutes, see %s", BUILD_MINUTES, log).isTrue();
+                    .as("the generated application's build ends within %d minutes, see %s", BUILD_MINUTES, log)
+                    .isTrue();
             assertThat(process.exitValue()).as("the generated application's build, see %s", log).isZero();
         } finally {
             process.destroyForcibly();
