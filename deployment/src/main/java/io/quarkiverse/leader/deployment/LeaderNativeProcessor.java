@@ -2,6 +2,7 @@ package io.quarkiverse.leader.deployment;
 
 import java.util.List;
 
+import io.quarkiverse.leader.DeadLetter;
 import io.quarkiverse.leader.LeaderInfo;
 import io.quarkiverse.leader.LeadershipChanged;
 import io.quarkiverse.leader.runtime.NotificationMethod.PayloadKind;
@@ -12,13 +13,15 @@ import io.quarkus.deployment.builditem.nativeimage.ReflectiveHierarchyBuildItem;
 
 /**
  * What a native image needs beyond what ArC generates: payload types that Jackson reads by reflection, and the
- * extension's own value types, which applications return from REST endpoints as they are.
+ * extension's own value types (leader, leadership change, dead letter), which applications return from REST endpoints
+ * as they are.
  */
 class LeaderNativeProcessor {
 
     @BuildStep
     ReflectiveClassBuildItem registerValueTypes() {
-        return ReflectiveClassBuildItem.builder(LeaderInfo.class, LeadershipChanged.class).methods().fields()
+        return ReflectiveClassBuildItem.builder(LeaderInfo.class, LeadershipChanged.class, DeadLetter.class)
+                .methods().fields()
                 .reason(getClass().getName()).build();
     }
 

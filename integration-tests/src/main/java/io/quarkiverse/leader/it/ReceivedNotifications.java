@@ -34,6 +34,11 @@ public class ReceivedNotifications {
         record("events", mapper.valueToTree(event));
     }
 
+    @OnLeaderNotification("shipments")
+    void onShipment(Shipment shipment) {
+        record("shipments", mapper.valueToTree(shipment));
+    }
+
     @OnLeaderNotification("raw")
     void onRaw(String payload) {
         JsonNode json;

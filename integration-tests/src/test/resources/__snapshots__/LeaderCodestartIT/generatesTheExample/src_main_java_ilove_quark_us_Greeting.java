@@ -1,0 +1,7 @@
+package ilove.quark.us;
+
+/**
+ * The payload of the {@code greetings} channel, sent as JSON.
+ */
+public record Greeting(String from, String text) {
+}
