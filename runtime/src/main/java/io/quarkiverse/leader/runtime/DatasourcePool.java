@@ -4,6 +4,8 @@ import java.util.Optional;
 
 import io.quarkus.arc.Arc;
 import io.quarkus.reactive.datasource.ReactiveDataSource;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 
 /**
@@ -34,5 +36,10 @@ final class DatasourcePool {
 
     Pool vertx() {
         return mutiny().getDelegate();
+    }
+
+    /** A context of the application's Vert.x, the pool's: the current one, or one for this thread. */
+    Context context() {
+        return Arc.container().select(Vertx.class).get().getOrCreateContext();
     }
 }
