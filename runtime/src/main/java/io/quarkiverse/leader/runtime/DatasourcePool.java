@@ -15,6 +15,8 @@ import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.core.Promise;
 import io.vertx.pgclient.PgException;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.Pool;
 
 /**
@@ -113,5 +115,10 @@ final class DatasourcePool {
             super("the connection reached a server that is read-only (a standby): " + SessionSetup.describe(cause),
                     cause);
         }
+    }
+
+    /** A context of the application's Vert.x, the pool's: the current one, or one for this thread. */
+    Context context() {
+        return Arc.container().select(Vertx.class).get().getOrCreateContext();
     }
 }

@@ -2,10 +2,14 @@ package io.quarkiverse.leader.runtime;
 
 import java.util.ArrayList;
 import java.util.List;
+import java.util.function.Supplier;
 
 import io.vertx.core.AsyncResult;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.core.Handler;
+import io.vertx.core.Promise;
+import io.vertx.core.Vertx;
 import io.vertx.sqlclient.PrepareOptions;
 import io.vertx.sqlclient.PreparedQuery;
 import io.vertx.sqlclient.PreparedStatement;
@@ -18,38 +22,92 @@ import io.vertx.sqlclient.spi.DatabaseMetadata;
 
 /**
  * The connection a fenced transaction's work gets: its statements run in the transaction, and none once the
- * transaction is over (its work timed out or was cancelled, and the connection went back to the pool, where the
- * statement would run outside the fence). Its queries and prepared statements check when they run, not when they were
- * built, and the statements it prepared are closed when the transaction ends. The transaction is the extension's to
- * begin and end: {@code begin()} fails, {@code close()} does nothing.
+ * transaction is over (its work has ended: completed, failed, timed out or was cancelled; after COMMIT or ROLLBACK, or
+ * back in the pool, a statement would run outside the fence). Its queries and prepared statements check when they
+ * run, not when they were built, and the statements, cursors and streams it opened are closed when the transaction
+ * ends. The check and the hand-over of a statement are one task on the connection's context, as is the end of the work
+ * with its COMMIT or ROLLBACK: from whatever thread the work sends, a statement is queued ahead of them or refused. The
+ * transaction is the extension's to begin and end: {@code begin()} fails, {@code close()} does nothing.
  */
 final class FencedConnection implements SqlConnection, FencedQueries.Fence {
 
     private final SqlConnection connection;
-    private final List<PreparedStatement> statements = new ArrayList<>(); // prepared by the work; guarded by this
+    private final Context context; // the connection's: its statements go from there to its socket, in order
+    private final List<Supplier<Future<Void>>> opened = new ArrayList<>(); // closed at the end; guarded by this
     private volatile boolean over;
 
-    FencedConnection(SqlConnection connection) {
+    /** @param context the context {@code connection} was taken from the pool on */
+    FencedConnection(SqlConnection connection, Context context) {
         this.connection = connection;
+        this.context = context;
+    }
+
+    /** The pool's connection behind the fence. */
+    SqlConnection connection() {
+        return connection;
     }
 
     /**
-     * The work is over: statements from now on are refused, and the ones it prepared are closed. Called before COMMIT
-     * or ROLLBACK goes out, so that nothing the work still sends can slip in behind them.
+     * Ends the work and sends {@code last} (COMMIT or ROLLBACK) in the same task on the connection's context: from then
+     * on statements are refused, and what the work opened is closed, ahead of {@code last}.
      */
-    void end() {
-        List<PreparedStatement> prepared;
+    <T> Future<T> endWith(Supplier<Future<T>> last) {
+        return on(context, () -> {
+            end();
+            return last.get();
+        });
+    }
+
+    /** The work is over: statements from now on are refused, and what it opened is closed; on the context. */
+    private void end() {
+        List<Supplier<Future<Void>>> closing;
         synchronized (this) {
             over = true;
-            prepared = new ArrayList<>(statements);
-            statements.clear();
+            closing = new ArrayList<>(opened);
+            opened.clear();
         }
-        prepared.forEach(PreparedStatement::close); // queued ahead of COMMIT or ROLLBACK; a failure there is harmless
+        closing.forEach(Supplier::get); // queued ahead of COMMIT or ROLLBACK; a failure there is harmless
     }
 
     @Override
     public boolean over() {
         return over;
+    }
+
+    @Override
+    public <T> Future<T> run(Supplier<Future<T>> statement) {
+        if (over) {
+            return Future.failedFuture(refused()); // it never opens again
+        }
+        return on(context, () -> over ? Future.failedFuture(refused()) : statement.get());
+    }
+
+    @Override
+    public void closeAtEnd(Supplier<Future<Void>> close) {
+        synchronized (this) {
+            if (!over) {
+                opened.add(close);
+                return;
+            }
+        }
+        close.get();
+        throw refused();
+    }
+
+    /** {@code task} on {@code context}: at once when it is the current one, else in a task of its own there. */
+    static <T> Future<T> on(Context context, Supplier<Future<T>> task) {
+        if (Vertx.currentContext() == context) {
+            return task.get();
+        }
+        Promise<T> promise = Promise.promise();
+        context.runOnContext(v -> {
+            try {
+                task.get().onComplete(promise);
+            } catch (RuntimeException e) {
+                promise.tryFail(e);
+            }
+        });
+        return promise.future();
     }
 
     private SqlConnection open() {
@@ -59,20 +117,15 @@ final class FencedConnection implements SqlConnection, FencedQueries.Fence {
 
     /** Guards {@code statement}, or closes it when it was prepared too late to be of use. */
     private PreparedStatement track(PreparedStatement statement) {
-        synchronized (this) {
-            if (!over) {
-                statements.add(statement);
-                return new FencedQueries.GuardedStatement(statement, this);
-            }
-        }
-        statement.close();
-        throw refused();
+        closeAtEnd(statement::close);
+        return new FencedQueries.GuardedStatement(statement, this);
     }
 
     @Override
     public IllegalStateException refused() {
-        return new IllegalStateException("The fenced transaction of this connection is over (its work failed, timed"
-                + " out or was cancelled): a statement now would run outside it, so it is refused");
+        return new IllegalStateException("The fenced transaction of this connection is over (its work has ended:"
+                + " completed, failed, timed out or was cancelled): a statement now would run outside it, so it is"
+                + " refused");
     }
 
     @Override

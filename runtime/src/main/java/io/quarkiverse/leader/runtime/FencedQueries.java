@@ -20,7 +20,8 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * The queries, prepared statements, cursors and row streams of a {@link FencedConnection}: each checks the fence when
- * it runs, not when it was built, so that one kept by the work and run after its transaction ended is refused too.
+ * it runs, not when it was built, so that one kept by the work and run after its transaction ended is refused too. The
+ * cursors and streams opened through them are closed when the transaction ends.
  */
 final class FencedQueries {
 
@@ -31,10 +32,14 @@ final class FencedQueries {
 
         IllegalStateException refused();
 
-        /** {@code statement}, unless the transaction is over. */
-        default <T> Future<T> run(Supplier<Future<T>> statement) {
-            return over() ? Future.failedFuture(refused()) : statement.get();
-        }
+        /**
+         * {@code statement}, unless the transaction is over: checked and sent in one task on the connection's
+         * context, so that it is either queued ahead of COMMIT or ROLLBACK or refused.
+         */
+        <T> Future<T> run(Supplier<Future<T>> statement);
+
+        /** Has {@code close} run when the transaction ends; refused when it is over already. */
+        void closeAtEnd(Supplier<Future<Void>> close);
 
         /** Throws once the transaction is over: for the calls that answer without a Future. */
         default void check() {
@@ -136,14 +141,16 @@ final class FencedQueries {
 
         @Override
         public Cursor cursor(Tuple args) {
-            fence.check();
-            return new GuardedCursor(statement.cursor(args), fence);
+            Cursor cursor = statement.cursor(args); // sends nothing until it is read
+            fence.closeAtEnd(cursor::close);
+            return new GuardedCursor(cursor, fence);
         }
 
         @Override
         public RowStream<Row> createStream(int fetch, Tuple args) {
-            fence.check();
-            return new GuardedStream(statement.createStream(fetch, args), fence);
+            RowStream<Row> stream = statement.createStream(fetch, args); // reads once it has a handler
+            fence.closeAtEnd(stream::close);
+            return new GuardedStream(stream, fence);
         }
 
         @Override
@@ -198,11 +205,15 @@ final class FencedQueries {
         }
     }
 
-    /** Rows are read when a handler is set, or more are fetched or resumed: each checks the fence. */
+    /**
+     * Rows are read when a handler is set, or more are fetched or resumed: each checks the fence, on the connection's
+     * context; a refusal there goes to the exception handler. Its own further reads stop when the fence closes it.
+     */
     static final class GuardedStream implements RowStream<Row> {
 
         private final RowStream<Row> stream;
         private final Fence fence;
+        private volatile Handler<Throwable> exceptionHandler;
 
         GuardedStream(RowStream<Row> stream, Fence fence) {
             this.stream = stream;
@@ -211,17 +222,18 @@ final class FencedQueries {
 
         @Override
         public RowStream<Row> exceptionHandler(Handler<Throwable> handler) {
+            exceptionHandler = handler;
             stream.exceptionHandler(handler);
             return this;
         }
 
         @Override
         public RowStream<Row> handler(Handler<Row> handler) {
-            if (handler != null) {
-                fence.check();
+            if (handler == null) {
+                stream.handler(null); // stops reading, which is always allowed
+                return this;
             }
-            stream.handler(handler);
-            return this;
+            return reading(() -> stream.handler(handler));
         }
 
         @Override
@@ -232,9 +244,7 @@ final class FencedQueries {
 
         @Override
         public RowStream<Row> resume() {
-            fence.check();
-            stream.resume();
-            return this;
+            return reading(stream::resume);
         }
 
         @Override
@@ -245,8 +255,21 @@ final class FencedQueries {
 
         @Override
         public RowStream<Row> fetch(long count) {
+            return reading(() -> stream.fetch(count));
+        }
+
+        /** {@code read}, which may send a statement, under the fence: refused at once, or later to the handler. */
+        private RowStream<Row> reading(Runnable read) {
             fence.check();
-            stream.fetch(count);
+            fence.run(() -> {
+                read.run();
+                return Future.succeededFuture();
+            }).onFailure(failure -> {
+                Handler<Throwable> handler = exceptionHandler;
+                if (handler != null) {
+                    handler.handle(failure);
+                }
+            });
             return this;
         }
 

@@ -9,6 +9,7 @@ import org.jboss.logging.Logger;
 
 import io.quarkiverse.leader.FencedException;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
 import io.vertx.core.Future;
 import io.vertx.pgclient.PgException;
 import io.vertx.mutiny.sqlclient.Pool;
@@ -67,16 +68,12 @@ final class FencedTransactions {
             }
             Attempt<T> attempt = new Attempt<>(current, current.term());
             return connection()
-                    .chain(conn -> {
-                        FencedConnection fenced = new FencedConnection(conn.getDelegate());
-                        return attempt.within(conn, fenced, work, lastStatement, lastStatementFailed)
-                                .onTermination().invoke((item, failure, cancelled) -> {
-                                    fenced.end(); // ended already after a commit; a failure's ROLLBACK goes out next
-                                    if (!(failure instanceof DatasourcePool.ReadOnlyServer)) {
-                                        release(conn, failure != null || cancelled); // an ended one is not given back
-                                    }
-                                });
-                    })
+                    .chain(fenced -> attempt.within(fenced, work, lastStatement, lastStatementFailed)
+                            .onTermination().invoke((item, failure, cancelled) -> {
+                                if (!(failure instanceof DatasourcePool.ReadOnlyServer)) {
+                                    release(fenced, failure != null || cancelled); // an ended one is not given back
+                                }
+                            }))
                     // BEGIN on a standby ran nothing: another connection, as the pool's writes do
                     .onFailure(DatasourcePool.ReadOnlyServer.class).retry()
                     .withBackOff(DatasourcePool.READ_ONLY_FIRST_DELAY, DatasourcePool.READ_ONLY_MAX_DELAY)
@@ -86,12 +83,15 @@ final class FencedTransactions {
     }
 
     /**
-     * A connection of the pool. The pool's own acquisition timeout bounds the wait (one of ours would drop a connection
-     * that came later); one that comes after its subscriber cancelled goes straight back.
+     * A connection of the pool, taken on a context the fence then knows as the connection's. The pool's own
+     * acquisition timeout bounds the wait (one of ours would drop a connection that came later); one that comes after
+     * its subscriber cancelled goes straight back.
      */
-    private Uni<SqlConnection> connection() {
+    private Uni<FencedConnection> connection() {
         return Uni.createFrom().deferred(() -> {
-            Future<io.vertx.sqlclient.SqlConnection> pending = pool.vertx().getConnection();
+            Context context = pool.context();
+            Future<io.vertx.sqlclient.SqlConnection> pending = FencedConnection.on(context,
+                    () -> pool.vertx().getConnection());
             return Uni.createFrom().<io.vertx.sqlclient.SqlConnection> emitter(e -> pending.onComplete(ar -> {
                 if (ar.succeeded()) {
                     e.complete(ar.result());
@@ -100,27 +100,41 @@ final class FencedTransactions {
                 }
             }))
                     .onCancellation().invoke(() -> pending.onSuccess(io.vertx.sqlclient.SqlConnection::close))
-                    .map(SqlConnection::newInstance);
+                    .map(conn -> new FencedConnection(conn, context));
         });
     }
 
     /**
      * Gives the connection back to the pool. After anything but a commit (a failure, an answer still awaited, a
-     * subscriber that cancelled), ROLLBACK goes first: queued behind whatever is still in flight on the connection and
-     * ahead of its next user's statements, it ends the transaction whatever state it is in. A ROLLBACK that fails or
-     * gets no answer within the lease leaves the transaction in an unknown state: that connection is closed instead.
+     * subscriber that cancelled), ROLLBACK goes first, in the task that ends the work: queued behind whatever is still
+     * in flight on the connection and ahead of its next user's statements, it ends the transaction whatever state it is
+     * in. A ROLLBACK that fails or gets no answer within the lease leaves the transaction in an unknown state: that
+     * connection is closed instead.
      */
-    private void release(SqlConnection conn, boolean rollBack) {
+    private void release(FencedConnection fenced, boolean rollBack) {
+        SqlConnection conn = SqlConnection.newInstance(fenced.connection());
         if (!rollBack) {
-            close(conn);
+            close(conn); // the work ended with COMMIT's task
             return;
         }
-        conn.query("ROLLBACK").execute().ifNoItem().after(lease).fail()
+        future(() -> fenced.endWith(() -> fenced.connection().query("ROLLBACK").execute()))
+                .ifNoItem().after(lease).fail()
                 .subscribe().with(rows -> close(conn), failure -> {
                     LOG.debugf("ROLLBACK of a fenced transaction of lock %d failed (%s): its connection is closed",
                             lock, failure);
-                    PooledConnections.discard(conn.getDelegate());
+                    PooledConnections.discard(fenced.connection());
                 });
+    }
+
+    /** The outcome of the Vert.x future {@code action} makes, on subscription. */
+    private static <R> Uni<R> future(Supplier<Future<R>> action) {
+        return Uni.createFrom().emitter(e -> action.get().onComplete(ar -> {
+            if (ar.succeeded()) {
+                e.complete(ar.result());
+            } else {
+                e.fail(ar.cause());
+            }
+        }));
     }
 
     private static void close(SqlConnection conn) {
@@ -143,9 +157,10 @@ final class FencedTransactions {
             this.term = term;
         }
 
-        /** Runs {@code work} on {@code fenced}, its guarded view of {@code conn}. */
-        Uni<T> within(SqlConnection conn, FencedConnection fenced, Function<SqlConnection, Uni<T>> work,
-                String lastStatement, Function<PgException, Throwable> lastStatementFailed) {
+        /** Runs {@code work} on {@code fenced}, the guarded view of its connection. */
+        Uni<T> within(FencedConnection fenced, Function<SqlConnection, Uni<T>> work, String lastStatement,
+                Function<PgException, Throwable> lastStatementFailed) {
+            SqlConnection conn = SqlConnection.newInstance(fenced.connection());
             return bounded(conn.query(terms.beginFencedSql(lock)).execute(), "BEGIN")
                     .onFailure(DatasourcePool::readOnly).call(failure -> DatasourcePool.endBackend(conn))
                     .onFailure(DatasourcePool::readOnly).transform(DatasourcePool.ReadOnlyServer::new)
@@ -164,17 +179,19 @@ final class FencedTransactions {
                     // the last word is ours before COMMIT: a lease that ran out meanwhile rolls the transaction back;
                     // a leader that leaves commits until it unlocks, so its draining handlers' work is not lost
                     .call(item -> {
-                        fenced.end(); // before COMMIT goes out: a statement the work sends now must not follow it
-                        if (!current.mayCommit(term)) {
-                            return Uni.createFrom().failure(new FencedException("Instance " + instanceId
-                                    + " stopped leading lock " + lock + " (term " + term
-                                    + ") before its fenced transaction could commit"));
-                        }
-                        result = item;
-                        committing = true;
                         String commit = terms.stillOursSql(transactionId) + "; "
                                 + (lastStatement != null ? lastStatement + "; " : "") + "COMMIT";
-                        return bounded(conn.query(commit).execute(), "COMMIT")
+                        // the work ends in COMMIT's task: a statement it sends meanwhile is queued ahead or refused
+                        return bounded(future(() -> fenced.endWith(() -> {
+                            if (!current.mayCommit(term)) {
+                                return Future.failedFuture(new FencedException("Instance " + instanceId
+                                        + " stopped leading lock " + lock + " (term " + term
+                                        + ") before its fenced transaction could commit"));
+                            }
+                            result = item;
+                            committing = true;
+                            return fenced.connection().query(commit).execute();
+                        })), "COMMIT")
                                 .onFailure(PgException.class).transform(e -> refused((PgException) e,
                                         lastStatementFailed));
                     });
