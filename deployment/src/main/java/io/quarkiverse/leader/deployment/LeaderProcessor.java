@@ -45,7 +45,10 @@ class LeaderProcessor {
                 .build();
     }
 
-    /** One {@link LeaderElection} bean per election: {@code @Default} and {@code @Election("<default>")}, or {@code @Election("name")}. */
+    /**
+     * One {@link LeaderElection} bean per election: {@code @Default} and {@code @Election("<default>")}, or
+     * {@code @Election("name")}.
+     */
     @BuildStep
     @Record(ExecutionTime.RUNTIME_INIT)
     void electionBeans(LeaderRecorder recorder, ElectionNamesBuildItem names, BuildProducer<SyntheticBeanBuildItem> beans) {

@@ -65,7 +65,8 @@ class FollowerWaitTest {
     /** When the follower's current wait for the lock began, or null when it is not waiting. */
     private static OffsetDateTime waitStart() {
         List<Row> rows = TestPostgres.sql("SELECT query_start FROM pg_stat_activity WHERE application_name = $1"
-                + " AND datname = current_database() AND state = 'active' AND query LIKE '%pg_advisory_lock(%'", "leader:waiting-follower");
+                + " AND datname = current_database() AND state = 'active' AND query LIKE '%pg_advisory_lock(%'",
+                "leader:waiting-follower");
         return rows.isEmpty() ? null : rows.get(0).getOffsetDateTime(0);
     }
 }

@@ -1,8 +1,8 @@
 package io.quarkiverse.leader.deployment;
 
 import static org.assertj.core.api.Assertions.assertThat;
-import static org.hamcrest.Matchers.containsString;
 import static org.awaitility.Awaitility.await;
+import static org.hamcrest.Matchers.containsString;
 
 import java.time.Duration;
 import java.util.List;
@@ -19,8 +19,8 @@ import com.fasterxml.jackson.databind.JsonNode;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.devui.tests.DevUIJsonRPCTest;
-import io.restassured.RestAssured;
 import io.quarkus.test.QuarkusDevModeTest;
+import io.restassured.RestAssured;
 import io.vertx.pgclient.PgConnection;
 
 /**

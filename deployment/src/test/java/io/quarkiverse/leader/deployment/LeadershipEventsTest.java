@@ -88,7 +88,8 @@ class LeadershipEventsTest {
 
     @Test
     void theEventSerialisesWithAllItsFields() throws Exception {
-        LeadershipChanged change = new LeadershipChanged("jobs", true, "node-ü", 42, 7, Instant.parse("2026-12-01T10:15:30.123Z"));
+        LeadershipChanged change = new LeadershipChanged("jobs", true, "node-ü", 42, 7,
+                Instant.parse("2026-12-01T10:15:30.123Z"));
         JsonNode json = mapper.readTree(mapper.writeValueAsString(change));
         assertThat(json.get("election").asText()).isEqualTo("jobs");
         assertThat(json.get("leader").asBoolean()).isTrue();

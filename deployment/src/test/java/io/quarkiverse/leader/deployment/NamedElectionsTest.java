@@ -82,7 +82,8 @@ class NamedElectionsTest {
         assertThat(TestPostgres.lockHolders(REPORTS_LOCK)).isZero();
         // pg_stat_activity tells the sessions apart: leader:<instance> and leader/<election>:<instance>
         assertThat(TestPostgres.sql("SELECT application_name FROM pg_stat_activity WHERE application_name LIKE 'leader%'"
-                + " AND application_name LIKE '%named-test' AND datname = current_database() ORDER BY 1")).extracting(r -> r.getString(0))
+                + " AND application_name LIKE '%named-test' AND datname = current_database() ORDER BY 1"))
+                .extracting(r -> r.getString(0))
                 .containsExactly("leader/jobs:named-test", "leader:named-test");
         assertThat(jobs.term()).isPresent();
         assertThat(jobs.currentLeader().await().atMost(Duration.ofSeconds(10)))

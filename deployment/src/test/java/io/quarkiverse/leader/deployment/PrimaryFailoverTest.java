@@ -27,8 +27,7 @@ import io.vertx.core.Vertx;
  * the primary goes (a fast shutdown, or its postmaster killed), never leads on the standby before its promotion, and
  * leads on it, without any change of configuration, soon after.
  */
-@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed",
-        disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
+@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed", disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
 class PrimaryFailoverTest {
 
     private static final Logger LOG = Logger.getLogger(PrimaryFailoverTest.class);

@@ -29,8 +29,7 @@ import io.vertx.mutiny.sqlclient.Tuple;
  * primary only, and notify, durable sends and fenced transactions succeed although the pool opens every other
  * connection to the standby, which refuses writes.
  */
-@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed",
-        disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
+@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed", disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
 class ReadOnlyHostTest {
 
     // registered first: it stops after the application

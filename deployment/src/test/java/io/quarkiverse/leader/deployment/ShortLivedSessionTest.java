@@ -68,7 +68,8 @@ class ShortLivedSessionTest {
                 AcquireStrategy.WAIT, defaults.poll(), defaults.heartbeat(), defaults.lease(),
                 defaults.reconnectInitialDelay(), defaults.reconnectMaxDelay(), Duration.ofSeconds(1),
                 defaults.observerTimeout(), new TermTable(Optional.empty(), table, false, Duration.ofSeconds(1),
-                        "quarkus.leader.fencing.create-table"), defaults.datasource());
+                        "quarkus.leader.fencing.create-table"),
+                defaults.datasource());
         ElectionSession election = new ElectionSession(vertx, options, new RecordingListener());
         try {
             TestPostgres.await(election.start());

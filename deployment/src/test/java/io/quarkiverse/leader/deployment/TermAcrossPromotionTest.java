@@ -24,8 +24,7 @@ import io.vertx.core.Vertx;
  * Terms stay monotonic across a promotion even when the last term bump never reached the standby (asynchronous
  * replication): the first term of the promoted server's timeline is greater than every term of the old one.
  */
-@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed",
-        disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
+@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed", disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
 class TermAcrossPromotionTest {
 
     private static final Logger LOG = Logger.getLogger(TermAcrossPromotionTest.class);

@@ -49,7 +49,8 @@ final class TestElections {
         PgConnectOptions connect = PgConnectOptions.fromUri(TestPostgres.url())
                 .addProperty("application_name", "leader:" + instanceId);
         return new ElectionOptions(connect, lock, instanceId, channels, acquire, Duration.ofMillis(200),
-                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5),
+                Duration.ofMillis(100), Duration.ofSeconds(2), Duration.ofMillis(50), Duration.ofMillis(500),
+                Duration.ofSeconds(5),
                 Duration.ofSeconds(2), TERMS, DEFAULT_DATASOURCE);
     }
 

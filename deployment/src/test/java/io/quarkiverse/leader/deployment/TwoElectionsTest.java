@@ -8,9 +8,9 @@ import java.util.List;
 
 import jakarta.inject.Inject;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.ValueSource;
-import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.deployment.TestElections.RecordingListener;
 import io.quarkiverse.leader.runtime.ElectionSession;

@@ -17,10 +17,10 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
 
 import io.quarkiverse.leader.LeaderElection;
-import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.test.PgBouncer;
 import io.quarkiverse.leader.test.TestPostgres;
+import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;

@@ -360,8 +360,10 @@ public final class TlsPostgres implements AfterAllCallback {
             Files.delete(output);
             if (!ended || process.exitValue() != 0) {
                 throw new IllegalStateException(String.join(" ", line)
-                        + (ended ? " failed (" + process.exitValue() + ")" : " did not end within " + COMMAND_SECONDS
-                                + " s") + ": " + text);
+                        + (ended ? " failed (" + process.exitValue() + ")"
+                                : " did not end within " + COMMAND_SECONDS
+                                        + " s")
+                        + ": " + text);
             }
             return text;
         } catch (IOException e) {

@@ -19,7 +19,8 @@ import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeadershipChanged;
 
 /**
- * Every leadership transition of this instance in the default election, with the wall-clock time it took effect, so that a test can line up
+ * Every leadership transition of this instance in the default election, with the wall-clock time it took effect, so that a test
+ * can line up
  * instances. With {@code sample.history-file} set, each transition is also appended to that file as it happens, so
  * that the history of an instance outlives its process.
  */

@@ -61,7 +61,8 @@ public final class AppInstance implements AutoCloseable {
         command.add(ProcessHandle.current().info().command().orElse("java"));
         command.add("-Xmx128m");
         // GC pauses, for reading tail latencies and takeover times against
-        command.add("-Xlog:gc:file=" + jar.toAbsolutePath().getParent().getParent().resolve("instances").resolve(id + ".gc.log"));
+        command.add(
+                "-Xlog:gc:file=" + jar.toAbsolutePath().getParent().getParent().resolve("instances").resolve(id + ".gc.log"));
         command.add("-Dquarkus.http.host=127.0.0.1");
         command.add("-Dquarkus.http.port=" + port);
         command.add("-Dquarkus.datasource.reactive.url=" + databaseUrl);

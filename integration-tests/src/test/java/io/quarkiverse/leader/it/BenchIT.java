@@ -21,8 +21,8 @@ import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Consumer;
 import java.util.concurrent.atomic.AtomicLong;
+import java.util.function.Consumer;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -108,8 +108,8 @@ class BenchIT {
         await().atMost(Duration.ofSeconds(30)).until(leader::isLeader);
         // warmed up, and the slow method's meters registered: a hundred go through first
         slowBurst(100);
-        await().atMost(Duration.ofSeconds(30)).until(() -> slowMetric(leader, "leader_notifications_handled_seconds_count")
-                >= 100);
+        await().atMost(Duration.ofSeconds(30))
+                .until(() -> slowMetric(leader, "leader_notifications_handled_seconds_count") >= 100);
         long idleHeap = leader.heapUsedBytes();
 
         long sent = System.nanoTime();
@@ -162,7 +162,8 @@ class BenchIT {
         try {
             for (int from = 1; from <= count; from += BURST_BATCH) {
                 TestPostgres.await(conn.preparedQuery("SELECT pg_notify('slow', lpad(i::text, $3, 'x'))"
-                        + " FROM generate_series($1::int, $2::int) AS i").execute(Tuple.of(from, Math.min(count, from + BURST_BATCH
+                        + " FROM generate_series($1::int, $2::int) AS i")
+                        .execute(Tuple.of(from, Math.min(count, from + BURST_BATCH
                                 - 1), BURST_PAYLOAD)));
             }
         } finally {
@@ -264,7 +265,8 @@ class BenchIT {
                 await().atMost(Duration.ofSeconds(10)).until(() -> TestPostgres.lockHolders(lock) == 1);
                 long t0 = System.currentTimeMillis();
                 TestPostgres.await(admin.preparedQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        + " WHERE application_name = $1 AND datname = current_database()").execute(Tuple.of("leader:" + leader.id())));
+                        + " WHERE application_name = $1 AND datname = current_database()")
+                        .execute(Tuple.of("leader:" + leader.id())));
                 terminate.add(takeover(t0));
             }
         } finally {
@@ -490,7 +492,8 @@ class BenchIT {
         }
         Vertx vertx = Vertx.vertx();
         try {
-            PgConnection listener = TestPostgres.await(PgConnection.connect(vertx, PgConnectOptions.fromUri(TestPostgres.url())));
+            PgConnection listener = TestPostgres
+                    .await(PgConnection.connect(vertx, PgConnectOptions.fromUri(TestPostgres.url())));
             AtomicInteger received = new AtomicInteger();
             AtomicLong last = new AtomicLong();
             listener.notificationHandler(n -> {
@@ -530,8 +533,9 @@ class BenchIT {
     private static boolean pgbench(String channel, int clients, int each) throws Exception {
         URI db = URI.create(TestPostgres.url());
         Path script = Files.createTempFile("notify", ".sql");
-        Files.writeString(script, "SELECT pg_notify('" + channel + "', '{\"sentMicros\":' || (extract(epoch FROM clock_timestamp())"
-                + " * 1000000)::bigint || ',\"seq\":0,\"pad\":\"xxxxxxxxxxxxxxxx\"}');\n");
+        Files.writeString(script,
+                "SELECT pg_notify('" + channel + "', '{\"sentMicros\":' || (extract(epoch FROM clock_timestamp())"
+                        + " * 1000000)::bigint || ',\"seq\":0,\"pad\":\"xxxxxxxxxxxxxxxx\"}');\n");
         try {
             String user = db.getUserInfo() == null ? "postgres" : db.getUserInfo().split(":")[0];
             Process run = new ProcessBuilder(PGBENCH.toString(), "-n", "-c", Integer.toString(clients), "-j", "2", "-t",

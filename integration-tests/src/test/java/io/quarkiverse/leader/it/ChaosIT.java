@@ -118,7 +118,8 @@ class ChaosIT {
             try {
                 long t0 = now();
                 TestPostgres.await(admin.preparedQuery("SELECT pg_terminate_backend(pid) FROM pg_stat_activity"
-                        + " WHERE application_name = $1 AND datname = current_database()").execute(Tuple.of("leader:" + leader.id())));
+                        + " WHERE application_name = $1 AND datname = current_database()")
+                        .execute(Tuple.of("leader:" + leader.id())));
                 return t0;
             } finally {
                 admin.close();

@@ -128,10 +128,10 @@ class DevUiBrowserIT {
                     .forEach(f -> jar.addAsResource(f.toFile(), classes.relativize(f).toString()));
             String properties = Files.readString(Path.of("src/main/resources/application.properties"))
                     + String.join("\n", "",
-                    "quarkus.http.host=127.0.0.1",
-                    "quarkus.http.port=" + port,
-                    "quarkus.datasource.devservices.enabled=false",
-                    "quarkus.leader.instance-id=devui-it");
+                            "quarkus.http.host=127.0.0.1",
+                            "quarkus.http.port=" + port,
+                            "quarkus.datasource.devservices.enabled=false",
+                            "quarkus.leader.instance-id=devui-it");
             jar.addAsResource(new StringAsset(properties), "application.properties");
         } catch (IOException e) {
             throw new UncheckedIOException(e);

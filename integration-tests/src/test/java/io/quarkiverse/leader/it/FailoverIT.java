@@ -29,8 +29,7 @@ import io.quarkiverse.leader.test.TestPostgres;
  * was reachable, that terms after the failover are greater than every term before it, and that durable messages
  * committed and replicated before it are handled.
  */
-@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed",
-        disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
+@EnabledIf(value = "io.quarkiverse.leader.test.ReplicatedPostgres#installed", disabledReason = "no PostgreSQL binaries (initdb, pg_ctl, pg_basebackup) in /usr/lib/postgresql/*/bin")
 class FailoverIT {
 
     static final int REPETITIONS = Integer.getInteger("failover.repetitions", 3);

@@ -163,7 +163,8 @@ class FencingIT {
     private long awaitFencedTransactionIdle() {
         await().atMost(Duration.ofSeconds(10)).pollInterval(Duration.ofMillis(10))
                 .until(() -> TestPostgres.sql("SELECT count(*) FROM pg_stat_activity WHERE state = 'idle in transaction'"
-                        + " AND datname = current_database() AND query LIKE 'INSERT INTO sample_fenced_writes%'").get(0).getLong(0) == 1);
+                        + " AND datname = current_database() AND query LIKE 'INSERT INTO sample_fenced_writes%'").get(0)
+                        .getLong(0) == 1);
         return System.currentTimeMillis();
     }
 

@@ -162,7 +162,8 @@ class NativeRegistrationsIT {
     private static Path runnerJar() throws IOException {
         Path target = Path.of(System.getProperty("build.directory"));
         try (Stream<Path> found = Files.find(target, 2, (path, attributes) -> path.getFileName().toString()
-                .endsWith("-runner.jar") && path.getParent().getFileName().toString().matches(
+                .endsWith("-runner.jar")
+                && path.getParent().getFileName().toString().matches(
                         "native-sources|.*-native-image-source-jar"))) {
             return found.findFirst().orElseThrow(() -> new AssertionError("no native sources under " + target
                     + ": run mvn verify -Pnative-sources (quarkus.native.sources-only=true)"));

@@ -63,7 +63,8 @@ final class DurableMessages {
     /** Durable channels need the message table on every instance: senders store, the leader fetches. */
     void prepareStorage() {
         store.ready().subscribe().with(ok -> LOG.debugf("The durable message table %s is ready",
-                store.table().qualifiedName()), e -> LOG.warnf("Durable messages cannot be stored yet: %s",
+                store.table().qualifiedName()),
+                e -> LOG.warnf("Durable messages cannot be stored yet: %s",
                         e.getMessage()));
     }
 

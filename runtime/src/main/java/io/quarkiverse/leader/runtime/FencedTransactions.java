@@ -11,12 +11,11 @@ import io.quarkiverse.leader.FencedException;
 import io.smallrye.mutiny.Uni;
 import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.pgclient.PgException;
-import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
+import io.vertx.pgclient.PgException;
 
 /**
  * Fenced transactions: work that commits only in this instance's current term, which PostgreSQL enforces by holding
@@ -233,13 +232,13 @@ final class FencedTransactions {
             Uni<String> status = inDoubt ? transactionStatus(transactionId) : Uni.createFrom().item("aborted");
             return status.invoke(s -> LOG.debugf("A fenced transaction of lock %d in term %d failed %s (%s): %s", lock,
                     term, inDoubt ? "at COMMIT" : "before COMMIT", failure, s)).onItem().transformToUni(s -> switch (s) {
-                case "committed" -> Uni.createFrom().item(result);
-                case "aborted" -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom().failure(
-                        ended ? new FencedException("Term " + term + " of lock " + lock + " ended while a fenced"
-                                + " transaction ran, which did not commit: " + failure.getMessage(), failure)
-                                : failure));
-                default -> Uni.createFrom().failure(failure);
-            });
+                        case "committed" -> Uni.createFrom().item(result);
+                        case "aborted" -> termEnded(current, term).onItem().transformToUni(ended -> Uni.createFrom().failure(
+                                ended ? new FencedException("Term " + term + " of lock " + lock + " ended while a fenced"
+                                        + " transaction ran, which did not commit: " + failure.getMessage(), failure)
+                                        : failure));
+                        default -> Uni.createFrom().failure(failure);
+                    });
         }
     }
 

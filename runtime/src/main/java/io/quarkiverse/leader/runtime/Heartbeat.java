@@ -43,26 +43,26 @@ final class Heartbeat {
         // proxy, whether the backend still holds the lock, which another of the pooler's clients could release
         leader.conn.query(leader.proxied ? OwnBackend.heartbeatSql(options.lock(), leader.backendPid) : PID_SQL)
                 .execute().onComplete(ar -> {
-            if (!leader.current()) {
-                return;
-            }
-            leader.heartbeatAnswered();
-            Row row = ar.succeeded() ? ar.result().iterator().next() : null;
-            if (ar.failed()) {
-                lost.accept(leader, describe(ar.cause()));
-            } else if (row.getInteger(0) != leader.backendPid) {
-                lost.accept(leader, PoolerCheck.message("the session was checked on backend pid " + leader.backendPid
-                        + ", its heartbeat ran on pid " + row.getInteger(0), options.poolerFix()));
-            } else if (leader.proxied && leading.getAsBoolean() && !row.getBoolean(1)) {
-                lost.accept(leader, "its backend (pid " + leader.backendPid + ") no longer holds the lock: another"
-                        + " client of the pooler or proxy in front of PostgreSQL released it");
-            } else if (leading.getAsBoolean() && !lease.valid()) {
-                // the answer came after the lease ran out (a stalled event loop): leadership has ended already
-                lost.accept(leader, "its lease of " + options.lease() + " ran out before the heartbeat was answered");
-            } else if (leading.getAsBoolean()) {
-                lease.confirm(sent);
-            }
-        });
+                    if (!leader.current()) {
+                        return;
+                    }
+                    leader.heartbeatAnswered();
+                    Row row = ar.succeeded() ? ar.result().iterator().next() : null;
+                    if (ar.failed()) {
+                        lost.accept(leader, describe(ar.cause()));
+                    } else if (row.getInteger(0) != leader.backendPid) {
+                        lost.accept(leader, PoolerCheck.message("the session was checked on backend pid " + leader.backendPid
+                                + ", its heartbeat ran on pid " + row.getInteger(0), options.poolerFix()));
+                    } else if (leader.proxied && leading.getAsBoolean() && !row.getBoolean(1)) {
+                        lost.accept(leader, "its backend (pid " + leader.backendPid + ") no longer holds the lock: another"
+                                + " client of the pooler or proxy in front of PostgreSQL released it");
+                    } else if (leading.getAsBoolean() && !lease.valid()) {
+                        // the answer came after the lease ran out (a stalled event loop): leadership has ended already
+                        lost.accept(leader, "its lease of " + options.lease() + " ran out before the heartbeat was answered");
+                    } else if (leading.getAsBoolean()) {
+                        lease.confirm(sent);
+                    }
+                });
     }
 
     /** Fires when the lease would run out: reports it lost if no heartbeat renewed it, or checks again when it would. */

@@ -112,8 +112,10 @@ public class LeaderElectionImpl implements LeaderElection {
         }
         if (config.fencing().idleTimeout().compareTo(config.poll()) >= 0) {
             LOG.warnf("%s (%s) is not shorter than %s (%s): a new leader's term may time out waiting for an idle"
-                    + " fenced transaction of the previous term, and the takeover is retried", property(name,
-                            "fencing.idle-timeout"), config.fencing().idleTimeout(), property(name, "poll"), config.poll());
+                    + " fenced transaction of the previous term, and the takeover is retried",
+                    property(name,
+                            "fencing.idle-timeout"),
+                    config.fencing().idleTimeout(), property(name, "poll"), config.poll());
         }
         LOG.infof("Instance %s joins %s for lock %d (%s acquisition, lease %s, heartbeat %s); a silent leader"
                 + " steps down after %s, PostgreSQL releases its lock no earlier than %s after its last contact",

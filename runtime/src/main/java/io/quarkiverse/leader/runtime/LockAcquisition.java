@@ -27,6 +27,7 @@ final class LockAcquisition {
 
     private static final String WAIT_SQL = "SELECT pg_advisory_lock($1)";
     private static final String TRY_SQL = "SELECT pg_try_advisory_lock($1)";
+
     /** The term has begun and the channels are listened to; the lease counts from {@code confirmedAt}. */
     interface Leading {
         void leading(SessionAttempt holder, long term, long confirmedAt);
@@ -127,7 +128,8 @@ final class LockAcquisition {
                         + " mode, for a session that has gone: keep the pooler's server_reset_query, DISCARD ALL, which"
                         + " releases it)"
                 : "the session was checked on backend pid " + follower.backendPid + ", its lock statement ran on pid "
-                        + pid, options.poolerFix()));
+                        + pid,
+                options.poolerFix()));
         return false;
     }
 

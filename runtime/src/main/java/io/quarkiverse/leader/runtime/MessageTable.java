@@ -96,7 +96,9 @@ public record MessageTable(Optional<String> schema, String table, String functio
      * the payloads before them stay under $4 bytes. A payload over $3 bytes (stored by SQL, past {@code send}'s check)
      * is not read: its size comes instead, and it becomes a dead letter. No high-water mark: handled messages are
      * deleted, so a message whose transaction committed after a higher id had been handled is simply the lowest pending
-     * one at the next fetch. Served by the partial index {@code <table>_pending} in id order.
+     * one at the next fetch. Served by the partial index {@code
+     * <table>
+     * _pending} in id order.
      */
     public String fetchSql() {
         return boundedInBytes("id, attempts, sent_at", "channel = $1 AND dead_at IS NULL", "$2", "$3", "$4");
@@ -139,7 +141,7 @@ public record MessageTable(Optional<String> schema, String table, String functio
      */
     String failedAttemptSql() {
         return "UPDATE " + qualifiedName() + " SET attempts = attempts + 1, last_error = $2,"
-                // a dead letter stays one: a deposed leader's late record must not put it back into the flow
+        // a dead letter stays one: a deposed leader's late record must not put it back into the flow
                 + " dead_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1 AND dead_at IS NULL";
     }
 

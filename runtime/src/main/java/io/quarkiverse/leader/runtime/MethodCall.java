@@ -5,6 +5,8 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CompletionStage;
 import java.util.function.BooleanSupplier;
 
+import jakarta.enterprise.invoke.Invoker;
+
 import org.jboss.logging.Logger;
 
 import com.fasterxml.jackson.databind.JavaType;
@@ -18,7 +20,6 @@ import io.quarkus.virtual.threads.VirtualThreadsRecorder;
 import io.smallrye.common.vertx.VertxContext;
 import io.vertx.core.Context;
 import io.vertx.core.json.JsonObject;
-import jakarta.enterprise.invoke.Invoker;
 
 /**
  * Calls one {@code @OnLeaderNotification} method as Quarkus calls any event handler: the payload read as its parameter,

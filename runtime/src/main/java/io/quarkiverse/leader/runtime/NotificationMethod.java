@@ -1,8 +1,9 @@
 package io.quarkiverse.leader.runtime;
 
+import jakarta.enterprise.invoke.Invoker;
+
 import io.quarkus.runtime.RuntimeValue;
 import io.quarkus.runtime.annotations.RecordableConstructor;
-import jakarta.enterprise.invoke.Invoker;
 
 /**
  * An {@code @OnLeaderNotification} method as the build found it, with the invoker generated for it.

@@ -77,20 +77,20 @@ final class SessionOpener {
         Uni<BackendSession> run = pause.isZero() ? attempts
                 : Uni.createFrom().voidItem().onItem().delayIt().onExecutor(delays).by(pause).chain(() -> attempts);
         retrying = run.subscribe().with(session -> context.runOnContext(v -> {
-                    if (cancelled) {
-                        session.conn().close(); // opened after the run was cancelled
-                        return;
-                    }
-                    retrying = null;
-                    opening = null;
-                    handedOutAt = System.nanoTime();
-                    if (failures > 0) {
-                        LOG.infof("Instance %s reopened its election session after %d failed attempts",
-                                options.instanceId(), failures);
-                        failures = 0;
-                    }
-                    opened.accept(session);
-                }));
+            if (cancelled) {
+                session.conn().close(); // opened after the run was cancelled
+                return;
+            }
+            retrying = null;
+            opening = null;
+            handedOutAt = System.nanoTime();
+            if (failures > 0) {
+                LOG.infof("Instance %s reopened its election session after %d failed attempts",
+                        options.instanceId(), failures);
+                failures = 0;
+            }
+            opened.accept(session);
+        }));
     }
 
     /** Ends the run; the returned future completes once a session that was opening at that moment is closed again. */

@@ -94,9 +94,10 @@ final class SessionSetup {
         LOG.infof("Creating the term table %s", terms.qualifiedName());
         return conn.query(terms.ddl()).execute().<Void> mapEmpty().recover(failure ->
         // another instance created it at the same moment
-        failure instanceof PgException e && (DUPLICATE_TABLE.equals(e.getSqlState()) || UNIQUE_VIOLATION.equals(e.getSqlState()))
-                ? Future.succeededFuture()
-                : Future.failedFuture(failure));
+        failure instanceof PgException e
+                && (DUPLICATE_TABLE.equals(e.getSqlState()) || UNIQUE_VIOLATION.equals(e.getSqlState()))
+                        ? Future.succeededFuture()
+                        : Future.failedFuture(failure));
     }
 
     /** The term table is missing and the election may not create it: an operator has to, so retries back off further. */
