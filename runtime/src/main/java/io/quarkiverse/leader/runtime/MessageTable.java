@@ -97,7 +97,8 @@ public record MessageTable(Optional<String> schema, String table, String functio
      * is not read: its size comes instead, and it becomes a dead letter. No high-water mark: handled messages are
      * deleted, so a message whose transaction committed after a higher id had been handled is simply the lowest pending
      * one at the next fetch. Served by the partial index {@code
-     * <table>
+     *
+    <table>
      * _pending} in id order.
      */
     public String fetchSql() {
