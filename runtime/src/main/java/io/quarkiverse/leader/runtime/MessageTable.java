@@ -96,10 +96,7 @@ public record MessageTable(Optional<String> schema, String table, String functio
      * the payloads before them stay under $4 bytes. A payload over $3 bytes (stored by SQL, past {@code send}'s check)
      * is not read: its size comes instead, and it becomes a dead letter. No high-water mark: handled messages are
      * deleted, so a message whose transaction committed after a higher id had been handled is simply the lowest pending
-     * one at the next fetch. Served by the partial index {@code
-     *
-    <table>
-     * _pending} in id order.
+     * one at the next fetch. Served by the table's partial index (its name ends in {@code _pending}), in id order.
      */
     public String fetchSql() {
         return boundedInBytes("id, attempts, sent_at", "channel = $1 AND dead_at IS NULL", "$2", "$3", "$4");
