@@ -87,13 +87,18 @@ public final class AppInstance implements AutoCloseable {
             long launched = System.nanoTime();
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             AppInstance instance = new AppInstance(id, port, process, log);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-                    .until(() -> {
-                        if (!process.isAlive()) {
-                            throw new IllegalStateException(id + " exited at start-up; see " + log);
-                        }
-                        return instance.leaderState() != null;
-                    });
+            try {
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                        .until(() -> {
+                            if (!process.isAlive()) {
+                                throw new IllegalStateException(id + " exited at start-up; see " + log);
+                            }
+                            return instance.leaderState() != null;
+                        });
+            } catch (RuntimeException e) {
+                instance.close(); // the caller never gets it to stop: an instance too slow to start is not left running
+                throw e;
+            }
             instance.startupMillis = (System.nanoTime() - launched) / 1_000_000;
             return instance;
         } catch (IOException e) {

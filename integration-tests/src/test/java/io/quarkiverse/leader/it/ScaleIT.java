@@ -64,6 +64,7 @@ class ScaleIT {
 
     static final List<Integer> FOLLOWERS = sizes("scale.followers", "2,8,24");
     static final int TRIALS = Integer.getInteger("scale.trials", 5);
+    static final int STARTING_AT_ONCE = Integer.getInteger("scale.starting-at-once", 3);
     static final Duration CPU_WINDOW = Duration.ofSeconds(Long.getLong("scale.cpu-window", 60));
     static final List<Integer> CHANNELS = sizes("scale.channels", "1,100,1000");
     static final int GRANT_TRIALS = Integer.getInteger("scale.grant-trials", 10);
@@ -88,7 +89,8 @@ class ScaleIT {
 
     private final List<AppInstance> live = new ArrayList<>();
     private final List<AppInstance> all = new ArrayList<>();
-    private final AtomicInteger ids = new AtomicInteger();
+    // one sequence for the whole class: an instance's log and history files are named by its id
+    private static final AtomicInteger IDS = new AtomicInteger();
     private final List<String> table = new ArrayList<>();
 
     @AfterEach
@@ -108,9 +110,7 @@ class ScaleIT {
         long lock = TestPostgres.uniqueLock();
         Map<String, String> config = config(Map.of("quarkus.leader.lock", Long.toString(lock)));
         for (int followers : FOLLOWERS) {
-            while (live.size() < followers + 1) {
-                start(lock, config, SMALL_JVM);
-            }
+            startMany(followers + 1 - live.size(), lock, config);
             Map<String, Object> size = new LinkedHashMap<>();
             size.put("instances", live.size());
             size.put("sigkill_ms", summary(endingTheLeader(lock, config, AppInstance::kill)));
@@ -639,11 +639,32 @@ class ScaleIT {
     }
 
     private AppInstance start(long lock, Map<String, String> config, List<String> jvm) {
-        AppInstance instance = AppInstance.start("scale-" + ids.incrementAndGet(), TestPostgres.url(), lock, config,
+        AppInstance instance = AppInstance.start("scale-" + IDS.incrementAndGet(), TestPostgres.url(), lock, config,
                 jvm);
         live.add(instance);
         all.add(instance);
         return instance;
+    }
+
+    /** Starts {@code count} instances, a few at a time: two dozen one by one take minutes on a busy machine. */
+    private void startMany(int count, long lock, Map<String, String> config) {
+        for (int started = 0; started < count; started += STARTING_AT_ONCE) {
+            List<CompletableFuture<AppInstance>> batch = new ArrayList<>();
+            for (int i = started; i < Math.min(count, started + STARTING_AT_ONCE); i++) {
+                String id = "scale-" + IDS.incrementAndGet();
+                batch.add(CompletableFuture.supplyAsync(() -> AppInstance.start(id, TestPostgres.url(), lock, config,
+                        SMALL_JVM)));
+            }
+            // every instance that did start is kept, to be stopped, before a failed start is thrown
+            CompletableFuture.allOf(batch.toArray(CompletableFuture[]::new)).exceptionally(e -> null).join();
+            for (CompletableFuture<AppInstance> starting : batch) {
+                if (!starting.isCompletedExceptionally()) {
+                    live.add(starting.join());
+                    all.add(starting.join());
+                }
+            }
+            batch.forEach(CompletableFuture::join);
+        }
     }
 
     private AppInstance awaitOneLeader() {
