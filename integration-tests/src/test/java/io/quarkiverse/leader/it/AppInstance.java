@@ -52,6 +52,12 @@ public final class AppInstance implements AutoCloseable {
 
     /** Starts an instance on the given database and lock, and waits until it answers HTTP. */
     public static AppInstance start(String id, String databaseUrl, long lock, Map<String, String> config) {
+        return start(id, databaseUrl, lock, config, List.of("-Xmx128m"));
+    }
+
+    /** The same, with these JVM options instead of the default heap (many instances on one machine want less). */
+    public static AppInstance start(String id, String databaseUrl, long lock, Map<String, String> config,
+            List<String> jvmOptions) {
         Path jar = Path.of(System.getProperty("app.jar", "target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(jar)) {
             throw new IllegalStateException("No packaged application at " + jar + ": run mvn package first");
@@ -59,7 +65,7 @@ public final class AppInstance implements AutoCloseable {
         int port = freePort();
         List<String> command = new ArrayList<>();
         command.add(ProcessHandle.current().info().command().orElse("java"));
-        command.add("-Xmx128m");
+        command.addAll(jvmOptions);
         // GC pauses, for reading tail latencies and takeover times against
         command.add(
                 "-Xlog:gc:file=" + jar.toAbsolutePath().getParent().getParent().resolve("instances").resolve(id + ".gc.log"));
@@ -82,13 +88,18 @@ public final class AppInstance implements AutoCloseable {
             long launched = System.nanoTime();
             Process process = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             AppInstance instance = new AppInstance(id, port, process, log);
-            await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
-                    .until(() -> {
-                        if (!process.isAlive()) {
-                            throw new IllegalStateException(id + " exited at start-up; see " + log);
-                        }
-                        return instance.leaderState() != null;
-                    });
+            try {
+                await().atMost(Duration.ofSeconds(60)).pollInterval(Duration.ofMillis(50)).ignoreExceptions()
+                        .until(() -> {
+                            if (!process.isAlive()) {
+                                throw new IllegalStateException(id + " exited at start-up; see " + log);
+                            }
+                            return instance.leaderState() != null;
+                        });
+            } catch (RuntimeException e) {
+                instance.close(); // the caller never gets it to stop: an instance too slow to start is not left running
+                throw e;
+            }
             instance.startupMillis = (System.nanoTime() - launched) / 1_000_000;
             return instance;
         } catch (IOException e) {

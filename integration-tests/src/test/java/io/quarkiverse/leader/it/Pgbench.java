@@ -5,6 +5,8 @@ import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
@@ -30,6 +32,12 @@ final class Pgbench {
 
     /** Runs {@code script} with {@code clients} clients for {@code duration}: transactions per second, 0 on failure. */
     static double tps(String script, int clients, Duration duration) throws IOException, InterruptedException {
+        return tps(script, clients, 0, duration);
+    }
+
+    /** The same, paced at {@code rate} transactions per second in all when above 0 ({@code pgbench -R}). */
+    static double tps(String script, int clients, int rate, Duration duration)
+            throws IOException, InterruptedException {
         if (!available()) {
             return 0;
         }
@@ -39,10 +47,14 @@ final class Pgbench {
         Files.writeString(file, script);
         try {
             String user = db.getUserInfo() == null ? "postgres" : db.getUserInfo().split(":")[0];
-            Process run = new ProcessBuilder(PGBENCH.toString(), "-n", "-M", "prepared", "-c", Integer.toString(clients),
-                    "-j", Integer.toString(Math.min(clients, 2)), "-T", Long.toString(duration.toSeconds()), "-f",
-                    file.toString(), "-h", db.getHost(), "-p", Integer.toString(db.getPort()), "-U", user,
-                    db.getPath().substring(1)).redirectErrorStream(true).redirectOutput(log.toFile()).start();
+            List<String> command = new ArrayList<>(List.of(PGBENCH.toString(), "-n", "-M", "prepared", "-c",
+                    Integer.toString(clients), "-j", Integer.toString(Math.min(clients, 2)), "-T",
+                    Long.toString(duration.toSeconds()), "-f", file.toString(), "-h", db.getHost(), "-p",
+                    Integer.toString(db.getPort()), "-U", user, db.getPath().substring(1)));
+            if (rate > 0) {
+                command.addAll(1, List.of("-R", Integer.toString(rate)));
+            }
+            Process run = new ProcessBuilder(command).redirectErrorStream(true).redirectOutput(log.toFile()).start();
             try {
                 boolean done = run.waitFor(duration.toSeconds() + 60, TimeUnit.SECONDS);
                 String output = Files.readString(log);
