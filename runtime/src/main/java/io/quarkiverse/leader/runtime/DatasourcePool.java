@@ -95,7 +95,7 @@ final class DatasourcePool {
     /**
      * Ends the server backend of {@code conn}, a connection to a read-only server, so that the pool drops it rather
      * than hand it out again. The connection is not given back: the pool removes a connection that closes, and one
-     * given back as it closes would be handed out once more. Should it not close within a bound, it is given back.
+     * given back as it closes would be handed out once more. Should it not close within a bound, its socket is closed.
      */
     static Uni<Void> endBackend(SqlConnection conn) {
         LOG.debugf("A pooled connection reached a read-only server (a standby): ending it, trying another");
@@ -103,10 +103,16 @@ final class DatasourcePool {
         conn.getDelegate().closeHandler(v -> closed.tryComplete());
         // the server's FATAL goodbye is expected: not the client's default print of an unhandled error
         conn.getDelegate().exceptionHandler(e -> LOG.debugf("Ending a read-only connection: %s", e.getMessage()));
-        return conn.query("SELECT pg_terminate_backend(pg_backend_pid())").execute().replaceWithVoid()
+        // ROLLBACK first: a fenced BEGIN refused there leaves its transaction aborted, where nothing else would run
+        // (outside a transaction it only warns)
+        return conn.query("ROLLBACK; SELECT pg_terminate_backend(pg_backend_pid())").execute().replaceWithVoid()
                 .onFailure().recoverWithNull()
                 .chain(() -> Uni.createFrom().completionStage(closed.future().toCompletionStage()))
-                .ifNoItem().after(END_BACKEND_BOUND).recoverWithUni(conn::close);
+                // never given back: a terminate still on its way would end the next user's work
+                .ifNoItem().after(END_BACKEND_BOUND).recoverWithItem(() -> {
+                    PooledConnections.discard(conn.getDelegate());
+                    return null;
+                });
     }
 
     /** A connection reached a read-only server where a fenced transaction was to begin; nothing ran there. */

@@ -96,7 +96,9 @@ final class FencedConnection implements SqlConnection, FencedQueries.Fence {
 
     /** {@code task} on {@code context}: at once when it is the current one, else in a task of its own there. */
     static <T> Future<T> on(Context context, Supplier<Future<T>> task) {
-        if (Vertx.currentContext() == context) {
+        // inline only on the context's own event loop: a worker thread that carries the same (duplicated) context
+        // would otherwise run beside the loop, with nothing to keep its statement from coming after COMMIT
+        if (Vertx.currentContext() == context && Context.isOnEventLoopThread()) {
             return task.get();
         }
         Promise<T> promise = Promise.promise();
