@@ -429,8 +429,8 @@ class ScaleIT {
                 start(locks.get(0), config, SMALL_JVM);
             }
             // every election has its leader and all the others wait
-            await().atMost(Duration.ofSeconds(60)).until(() -> locks.stream().allMatch(l -> TestPostgres.lockHolders(l)
-                    == 1 && waiters(l) == INSTANCES - 1));
+            await().atMost(Duration.ofSeconds(60))
+                    .until(() -> locks.stream().allMatch(l -> TestPostgres.lockHolders(l) == 1 && waiters(l) == INSTANCES - 1));
             Map<String, Object> size = idleStatements(locks);
             String name = elections + "_elections" + (evict ? "" : "_evict_hung_leader_off");
             section.put(name, size);
@@ -575,7 +575,7 @@ class ScaleIT {
             await().atMost(Duration.ofSeconds(120)).until(() -> received.get() >= each * senders);
             Map<String, Object> rate = rate(each * senders, last.get() - start, ProcessCounters.of(ProcessHandle
                     .current().pid()).since(selfBefore).cpuMicros(), ServerCounters.now().since(serverBefore)
-                    .cpuMicros());
+                            .cpuMicros());
             listener.close();
             return rate;
         } finally {
