@@ -16,6 +16,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Properties;
 import java.util.concurrent.TimeUnit;
+import java.util.stream.Collectors;
 import java.util.stream.Stream;
 import java.util.stream.StreamSupport;
 
@@ -70,7 +71,7 @@ class DevUiBrowserIT {
         await().atMost(Duration.ofSeconds(120)).ignoreExceptions().until(() -> given().port(port)
                 .get("/leader/elections").then().extract().jsonPath().getList("leader").stream()
                 .allMatch(Boolean.TRUE::equals));
-        // the locks are PostgresResource's, which starts with every Quarkus test of this module
+        // the locks are those PostgresResource chose for the application
         long lock = given().port(port).get("/leader/elections").then().extract().jsonPath().getLong("[0].lock");
 
         List<String> output = run(Duration.ofSeconds(180), "node", "devui-test.mjs", "http://127.0.0.1:" + port,
@@ -111,8 +112,8 @@ class DevUiBrowserIT {
     }
 
     /**
-     * The sample's classes as the build compiled them, and its configuration; the database and the locks come from
-     * {@link PostgresResource}, which starts with every Quarkus test of this module.
+     * The sample's classes as the build compiled them, and its configuration, with the database and the locks of
+     * {@link PostgresResource} (test resources do not reach a dev-mode test).
      */
     private static void sample(JavaArchive jar) {
         Path classes = Path.of("target/classes");
@@ -131,7 +132,9 @@ class DevUiBrowserIT {
                             "quarkus.http.host=127.0.0.1",
                             "quarkus.http.port=" + port,
                             "quarkus.datasource.devservices.enabled=false",
-                            "quarkus.leader.instance-id=devui-it");
+                            "quarkus.leader.instance-id=devui-it")
+                    + new PostgresResource().start().entrySet().stream()
+                            .map(e -> "\n" + e.getKey() + "=" + e.getValue()).collect(Collectors.joining());
             jar.addAsResource(new StringAsset(properties), "application.properties");
         } catch (IOException e) {
             throw new UncheckedIOException(e);
