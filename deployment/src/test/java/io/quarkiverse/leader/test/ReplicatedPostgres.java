@@ -116,6 +116,12 @@ public final class ReplicatedPostgres implements AfterAllCallback {
                 .stream().collect(ArrayList::new, List::add, List::addAll);
     }
 
+    /** Runs a script of several statements on a node, as one simple query. */
+    public synchronized void script(int node, String sql) {
+        TestPostgres.await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url(node)))
+                .compose(conn -> conn.query(sql).execute().onComplete(ar -> conn.close())));
+    }
+
     /** Whether a node is in recovery (a standby); false when it cannot be asked. */
     public boolean inRecovery(int node) {
         try {

@@ -110,6 +110,12 @@ public final class DatasourceConnectOptions {
                 prefix), common.credentialsProvider().orElse(null)));
     }
 
+    /** How many URLs the reactive datasource {@code datasource} has. */
+    static int urls(String datasource, Config config) {
+        return config.unwrap(SmallRyeConfig.class).getConfigMapping(DataSourcesReactiveRuntimeConfig.class).dataSources()
+                .get(datasource).reactive().url().map(List::size).orElse(0);
+    }
+
     /** The provider bean, looked up as Quarkus does; a missing one fails start-up, not every session. */
     private static CredentialsProvider credentialsProvider(DataSourceRuntimeConfig common, String prefix) {
         if (common.credentialsProvider().isEmpty()) {

@@ -3,12 +3,16 @@ package io.quarkiverse.leader.runtime;
 import java.time.Duration;
 import java.util.Optional;
 import java.util.function.Function;
+import java.util.function.Predicate;
 
+import org.eclipse.microprofile.config.ConfigProvider;
 import org.jboss.logging.Logger;
 
 import io.quarkus.arc.Arc;
+import io.quarkus.datasource.common.runtime.DataSourceUtil;
 import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.smallrye.mutiny.Uni;
+import io.smallrye.mutiny.groups.UniRetry;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
@@ -20,10 +24,10 @@ import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 
 /**
- * The pool of the election's reactive datasource, the bean Quarkus produces for it, looked up on first use: sends and
- * fenced transactions go through it, the election's own session never does. With several URLs the pool opens its
- * connections round-robin over them and may give out one to a standby: a write refused there is tried again on
- * another connection (see {@link #write}).
+ * The pool of the election's reactive datasource, the bean Quarkus produces for it, looked up on first use: sends,
+ * fenced transactions and the reads of the election's state go through it, the election's own session never does.
+ * With several URLs the pool opens its connections round-robin over them and may give out one to a standby: a write
+ * refused there, or a read that reached one, is tried again on another connection (see {@link #onPrimary}).
  */
 final class DatasourcePool {
 
@@ -32,23 +36,30 @@ final class DatasourcePool {
     /** SQLSTATE read_only_sql_transaction: a write on a standby, or on a server that is read-only. */
     static final String READ_ONLY = "25006";
     /** A connection to a standby is ended, so more tries mean more standby connections dropped; each waits longer. */
-    static final int READ_ONLY_RETRIES = 20;
-    static final Duration READ_ONLY_FIRST_DELAY = Duration.ofMillis(10);
-    static final Duration READ_ONLY_MAX_DELAY = Duration.ofMillis(500);
+    private static final Duration READ_ONLY_FIRST_DELAY = Duration.ofMillis(10);
+    private static final Duration READ_ONLY_MAX_DELAY = Duration.ofMillis(500);
+    /** Asked with each read, in the same round trip: a standby's copy may lag, and it shows no advisory locks. */
+    private static final String IN_RECOVERY = "SELECT pg_is_in_recovery()";
 
     /** How long a connection whose backend was ended may take to close. */
     private static final Duration END_BACKEND_BOUND = Duration.ofSeconds(1);
 
     private final Optional<String> datasource;
+    private final Duration retryBound;
     private volatile io.vertx.mutiny.sqlclient.Pool pool;
+    private volatile boolean severalHosts;
 
-    DatasourcePool(Optional<String> datasource) {
+    /** {@code retryBound}: how long a statement that reached a read-only server is tried again on others, at most. */
+    DatasourcePool(Optional<String> datasource, Duration retryBound) {
         this.datasource = datasource;
+        this.retryBound = retryBound;
     }
 
     io.vertx.mutiny.sqlclient.Pool mutiny() {
         io.vertx.mutiny.sqlclient.Pool current = pool;
         if (current == null) {
+            severalHosts = DatasourceConnectOptions.urls(datasource.orElse(DataSourceUtil.DEFAULT_DATASOURCE_NAME),
+                    ConfigProvider.getConfig()) > 1;
             current = datasource
                     .map(ds -> Arc.container().select(io.vertx.mutiny.sqlclient.Pool.class,
                             new ReactiveDataSource.ReactiveDataSourceLiteral(ds)))
@@ -68,28 +79,75 @@ final class DatasourcePool {
         return onPrimary(conn -> conn.preparedQuery(sql).execute(params));
     }
 
-    /**
-     * Runs {@code work} on a pooled connection and, when the server refuses it as read-only ({@value #READ_ONLY}: the
-     * connection reached a standby), ends that connection's backend, so that the pool drops it, and runs it again on
-     * another: the pool's next connection goes to the next URL. Tried {@value #READ_ONLY_RETRIES} times at most, and no
-     * longer than the caller's own bound. A refused write changed nothing, so it may run again.
-     */
-    <T> Uni<T> onPrimary(Function<SqlConnection, Uni<T>> work) {
-        return Uni.createFrom().deferred(() -> mutiny().getConnection().chain(conn -> released(conn, work.apply(conn))))
-                .onFailure(DatasourcePool::readOnly).retry().withBackOff(READ_ONLY_FIRST_DELAY, READ_ONLY_MAX_DELAY)
-                .withJitter(0.5).atMost(READ_ONLY_RETRIES);
+    /** Runs a statement that reads, on a connection to a primary; see {@link #onPrimary(Function)}. */
+    Uni<RowSet<Row>> read(String sql, Tuple params) {
+        return onPrimary(conn -> primaryOnly(conn, conn.preparedQuery(sql).execute(params)));
     }
 
-    /** {@code work} on {@code conn}, which goes back to the pool after it, unless it reached a read-only server. */
+    /**
+     * Runs {@code work} on a pooled connection and, when the server refuses it as read-only ({@value #READ_ONLY}: the
+     * connection reached a standby) or {@link #primaryOnly} finds a standby, ends that connection's backend, so that the
+     * pool drops it, and runs it again on another: the pool's next connection goes to the next URL. A refused write
+     * changed nothing, so it may run again. See {@link #retriedOnReadOnly} for how often.
+     */
+    <T> Uni<T> onPrimary(Function<SqlConnection, Uni<T>> work) {
+        return retriedOnReadOnly(Uni.createFrom()
+                .deferred(() -> mutiny().getConnection().chain(conn -> released(conn, work.apply(conn)))),
+                DatasourcePool::readOnly);
+    }
+
+    /**
+     * {@code attempt}, subscribed again while it fails as read-only ({@code refused}). With several URLs, another may lead to
+     * the
+     * primary: tried with a growing delay for up to the retry bound. With one, a host behind a name or proxy that
+     * moved to the new primary may answer a new connection differently: tried once more only, so that a primary made
+     * read-only is not stormed with connections.
+     */
+    <T> Uni<T> retriedOnReadOnly(Uni<T> attempt, Predicate<Throwable> refused) {
+        return Uni.createFrom().deferred(() -> {
+            mutiny(); // reads the number of URLs
+            UniRetry<T> retry = attempt.onFailure(refused).retry();
+            return severalHosts
+                    ? retry.withBackOff(READ_ONLY_FIRST_DELAY, READ_ONLY_MAX_DELAY).withJitter(0.5)
+                            .expireIn(retryBound.toMillis())
+                    : retry.atMost(1);
+        });
+    }
+
+    /**
+     * {@code query} on {@code conn}, failed with {@link StandbyReached} should {@code conn} reach a server in recovery:
+     * what a standby answers may lag behind the primary. The check is sent together with the query, so it costs no
+     * round trip of its own.
+     */
+    static <T> Uni<T> primaryOnly(SqlConnection conn, Uni<T> query) {
+        Uni<Boolean> standby = conn.query(IN_RECOVERY).execute().map(rows -> rows.iterator().next().getBoolean(0));
+        Uni<Answer<T>> answer = query.onItemOrFailure().transform(Answer::new);
+        return Uni.combine().all().unis(standby, answer).asTuple().chain(both -> {
+            if (both.getItem1()) {
+                return Uni.createFrom().failure(new StandbyReached());
+            }
+            Answer<T> answered = both.getItem2();
+            return answered.failure() != null ? Uni.createFrom().failure(answered.failure())
+                    : Uni.createFrom().item(answered.item());
+        });
+    }
+
+    private record Answer<T>(T item, Throwable failure) {
+    }
+
+    /**
+     * {@code work} on {@code conn}, which goes back to the pool after it, unless it reached a read-only server. The end
+     * of the connection runs to its end even should the caller give up meanwhile: it must free the pool's slot.
+     */
     private static <T> Uni<T> released(SqlConnection conn, Uni<T> work) {
         return work.onCancellation().call(conn::close)
                 .onFailure().call(failure -> readOnly(failure) ? endBackend(conn) : conn.close())
                 .call(conn::close);
     }
 
-    /** Whether {@code failure} is the server refusing a write because it is a standby or read-only. */
+    /** Whether {@code failure} is the server refusing a write, or a read, because it is a standby or read-only. */
     static boolean readOnly(Throwable failure) {
-        return failure instanceof PgException e && READ_ONLY.equals(e.getSqlState());
+        return failure instanceof StandbyReached || failure instanceof PgException e && READ_ONLY.equals(e.getSqlState());
     }
 
     /**
@@ -98,6 +156,13 @@ final class DatasourcePool {
      * given back as it closes would be handed out once more. Should it not close within a bound, its socket is closed.
      */
     static Uni<Void> endBackend(SqlConnection conn) {
+        Promise<Void> ended = Promise.promise();
+        // subscribed here, not by the caller: a caller that cancels (its own timeout) must not leave the slot taken
+        ending(conn).subscribe().with(ended::complete, ended::fail);
+        return Uni.createFrom().emitter(e -> ended.future().onComplete(ar -> e.complete(null)));
+    }
+
+    private static Uni<Void> ending(SqlConnection conn) {
         LOG.debugf("A pooled connection reached a read-only server (a standby): ending it, trying another");
         Promise<Void> closed = Promise.promise();
         conn.getDelegate().closeHandler(v -> closed.tryComplete());
@@ -113,6 +178,14 @@ final class DatasourcePool {
                     PooledConnections.discard(conn.getDelegate());
                     return null;
                 });
+    }
+
+    /** A read reached a standby, whose answer may lag behind the primary's: it is not used. */
+    static final class StandbyReached extends IllegalStateException {
+        StandbyReached() {
+            super("the connection reached a standby (pg_is_in_recovery() is true), whose answer may lag behind the"
+                    + " primary's");
+        }
     }
 
     /** A connection reached a read-only server where a fenced transaction was to begin; nothing ran there. */

@@ -37,8 +37,8 @@ final class DeadLetters {
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().failure(e);
         }
-        return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().deadLettersSql())
-                .execute(Tuple.of(channel, afterId, LeaderElection.MAX_DEAD_LETTERS, maxPayloadBytes,
+        return store.ready().chain(() -> pool.read(store.table().deadLettersSql(),
+                Tuple.of(channel, afterId, LeaderElection.MAX_DEAD_LETTERS, maxPayloadBytes,
                         DurableChannel.Limits.BATCH_BYTES)))
                 .map(rows -> {
                     List<DeadLetter> letters = new ArrayList<>(rows.size());
@@ -57,8 +57,8 @@ final class DeadLetters {
 
     /** How many dead letters of the channel have ids above {@code afterId}, counted up to {@code limit}. */
     Uni<Long> count(String channel, long afterId, int limit) {
-        return store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().deadCountSql())
-                .execute(Tuple.of(channel, afterId, limit)))
+        return store.ready().chain(() -> pool.read(store.table().deadCountSql(),
+                Tuple.of(channel, afterId, limit)))
                 .map(rows -> rows.iterator().next().getLong(0))
                 .ifNoItem().after(timeout).failWith(() -> late("count the dead letters of channel '" + channel + "'"));
     }

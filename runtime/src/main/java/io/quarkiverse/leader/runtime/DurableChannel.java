@@ -114,7 +114,7 @@ final class DurableChannel {
             return;
         }
         counting = true;
-        pool.mutiny().preparedQuery(store.table().backlogSql()).execute(Tuple.of(method.channel, COUNT_LIMIT))
+        pool.read(store.table().backlogSql(), Tuple.of(method.channel, COUNT_LIMIT))
                 .ifNoItem().after(queryTimeout).fail().emitOn(onContext)
                 .subscribe().with(rows -> {
                     counting = false;
@@ -176,9 +176,8 @@ final class DurableChannel {
             }
             busy = true;
             again = false;
-            bounded(store.ready().chain(() -> pool.mutiny().preparedQuery(store.table().fetchSql())
-                    .execute(Tuple.of(method.channel, limits.batchSize(), limits.maxPayloadBytes(),
-                            Limits.BATCH_BYTES))))
+            bounded(store.ready().chain(() -> pool.read(store.table().fetchSql(),
+                    Tuple.of(method.channel, limits.batchSize(), limits.maxPayloadBytes(), Limits.BATCH_BYTES))))
                     .subscribe().with(rows -> {
                         fetchFailing = false;
                         List<DurableMessage> batch = new ArrayList<>(rows.size());

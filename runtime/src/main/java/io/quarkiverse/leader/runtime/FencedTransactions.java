@@ -58,8 +58,9 @@ final class FencedTransactions {
      */
     <T> Uni<T> run(Function<SqlConnection, Uni<T>> work, String lastStatement,
             Function<PgException, Throwable> lastStatementFailed) {
-        // decided on each subscription: a retry, or a Uni subscribed later, sees leadership as it is then
-        return Uni.createFrom().deferred(() -> {
+        // decided on each subscription: a retry, or a Uni subscribed later, sees leadership as it is then; BEGIN on a
+        // standby ran nothing, so it is tried on another connection, as the pool's writes are
+        return pool.retriedOnReadOnly(Uni.createFrom().deferred(() -> {
             ElectionSession current = election.get();
             if (current == null || !current.isLeader()) {
                 return Uni.createFrom().failure(new FencedException("Instance " + instanceId + " does not lead lock "
@@ -73,12 +74,9 @@ final class FencedTransactions {
                                     release(fenced, failure != null || cancelled); // an ended one is not given back
                                 }
                             }))
-                    // BEGIN on a standby ran nothing: another connection, as the pool's writes do
-                    .onFailure(DatasourcePool.ReadOnlyServer.class).retry()
-                    .withBackOff(DatasourcePool.READ_ONLY_FIRST_DELAY, DatasourcePool.READ_ONLY_MAX_DELAY)
-                    .withJitter(0.5).atMost(DatasourcePool.READ_ONLY_RETRIES)
-                    .onFailure(e -> !(e instanceof FencedException)).recoverWithUni(attempt::afterFailure);
-        });
+                    .onFailure(e -> !(e instanceof FencedException || e instanceof DatasourcePool.ReadOnlyServer))
+                    .recoverWithUni(attempt::afterFailure);
+        }), DatasourcePool.ReadOnlyServer.class::isInstance);
     }
 
     /**
@@ -269,7 +267,7 @@ final class FencedTransactions {
 
     /** committed, aborted, in progress, or unknown when the server cannot be asked. */
     private Uni<String> transactionStatus(long transactionId) {
-        return lookup(pool.mutiny().preparedQuery(terms.transactionStatusSql()).execute(Tuple.of(transactionId))
+        return lookup(pool.read(terms.transactionStatusSql(), Tuple.of(transactionId))
                 .map(rows -> rows.iterator().next().getString(0))
                 .onItem().ifNull().continueWith("unknown"))
                 .onFailure().recoverWithItem("unknown");
@@ -281,7 +279,7 @@ final class FencedTransactions {
             return Uni.createFrom().item(true);
         }
         // its lease may not have run out yet here, while PostgreSQL has moved on (a paused process that resumes)
-        return lookup(pool.mutiny().preparedQuery(terms.currentTermSql()).execute(Tuple.of(lock))
+        return lookup(pool.read(terms.currentTermSql(), Tuple.of(lock))
                 .map(rows -> {
                     for (Row row : rows) {
                         return row.getLong("term") != term;

@@ -14,7 +14,12 @@ import io.vertx.sqlclient.Row;
  */
 final class Heartbeat {
 
-    private static final String PID_SQL = "SELECT pg_backend_pid()";
+    /**
+     * The backend's pid, which shows a pooler that moves the session between backends, and whether the server has
+     * become read-only since the session opened (default_transaction_read_only set and reloaded, as before a planned
+     * switchover): a leader there could no longer begin a term, while an instance may lead on the new primary.
+     */
+    static final String SQL = "SELECT pg_backend_pid(), current_setting('transaction_read_only')::bool";
 
     private final ElectionOptions options;
     private final Lease lease;
@@ -39,9 +44,9 @@ final class Heartbeat {
             return; // the previous confirmation is still out: the lease decides
         }
         long sent = System.nanoTime();
-        // the pid costs nothing more and shows a pooler that moves the session between backends; behind a pooler or
-        // proxy, whether the backend still holds the lock, which another of the pooler's clients could release
-        leader.conn.query(leader.proxied ? OwnBackend.heartbeatSql(options.lock(), leader.backendPid) : PID_SQL)
+        // behind a pooler or proxy, also whether the backend still holds the lock, which another of the pooler's
+        // clients could release
+        leader.conn.query(leader.proxied ? OwnBackend.heartbeatSql(options.lock(), leader.backendPid) : SQL)
                 .execute().onComplete(ar -> {
                     if (!leader.current()) {
                         return;
@@ -53,7 +58,10 @@ final class Heartbeat {
                     } else if (row.getInteger(0) != leader.backendPid) {
                         lost.accept(leader, PoolerCheck.message("the session was checked on backend pid " + leader.backendPid
                                 + ", its heartbeat ran on pid " + row.getInteger(0), options.poolerFix()));
-                    } else if (leader.proxied && leading.getAsBoolean() && !row.getBoolean(1)) {
+                    } else if (leading.getAsBoolean() && row.getBoolean(1)) {
+                        lost.accept(leader, "the server has become read-only (transaction_read_only is on): a leader"
+                                + " must be able to write its term, and another host may be the primary now");
+                    } else if (leader.proxied && leading.getAsBoolean() && !row.getBoolean(2)) {
                         lost.accept(leader, "its backend (pid " + leader.backendPid + ") no longer holds the lock: another"
                                 + " client of the pooler or proxy in front of PostgreSQL released it");
                     } else if (leading.getAsBoolean() && !lease.valid()) {

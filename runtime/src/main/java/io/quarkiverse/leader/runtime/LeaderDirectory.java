@@ -38,14 +38,18 @@ final class LeaderDirectory {
         this.readTimeout = readTimeout;
     }
 
-    /** The leader now: two queries, one for the lock's holder and one for the term it began. */
+    /**
+     * The leader now: two queries, one for the lock's holder and one for the term it began, on the primary (a standby
+     * shows no advisory locks, and its term may lag).
+     */
     Uni<Optional<LeaderInfo>> current() {
-        return Uni.createFrom().completionStage(() -> LockHolder.find(pool.vertx(), lock)
+        return pool.onPrimary(conn -> DatasourcePool.primaryOnly(conn, Uni.createFrom().completionStage(() -> LockHolder
+                .find(conn.getDelegate(), lock)
                 .compose(holder -> holder.isEmpty() ? Future.succeededFuture(Optional.<LeaderInfo> empty())
-                        : pool.vertx().preparedQuery(terms.currentTermSql()).execute(Tuple.of(lock))
+                        : conn.getDelegate().preparedQuery(terms.currentTermSql()).execute(Tuple.of(lock))
                                 .map(rows -> leader(rows.iterator().hasNext() ? rows.iterator().next() : null,
                                         holder.get())))
-                .toCompletionStage());
+                .toCompletionStage())));
     }
 
     /** The leader as last read, if that was less than a heartbeat ago; otherwise read once for every caller. */

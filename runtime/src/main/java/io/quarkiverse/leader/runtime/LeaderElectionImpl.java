@@ -61,7 +61,7 @@ public class LeaderElectionImpl implements LeaderElection {
         ElectionConfig.Fencing fencing = config.fencing();
         this.terms = new TermTable(fencing.schema(), fencing.table(), fencing.createTable(), fencing.idleTimeout(),
                 property(name, "fencing.create-table"));
-        this.pool = new DatasourcePool(config.datasource());
+        this.pool = new DatasourcePool(config.datasource(), config.lease());
         this.fenced = new FencedTransactions(instanceId, lock, terms, config.lease(), pool, () -> election);
         this.directory = new LeaderDirectory(name, lock, terms, pool, config.heartbeat(), config.lease());
         this.sender = new NotificationSender(mapper, pool, config.sendTimeout(), property(name, "send-timeout"),

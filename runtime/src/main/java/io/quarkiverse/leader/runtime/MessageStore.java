@@ -61,8 +61,7 @@ final class MessageStore {
     }
 
     private Uni<Void> checkOrCreate() {
-        return pool.mutiny().preparedQuery(table.existsSql())
-                .execute(Tuple.of(table.qualifiedName(), table.functionSignature()))
+        return pool.read(table.existsSql(), Tuple.of(table.qualifiedName(), table.functionSignature()))
                 .chain(rows -> {
                     Row row = rows.iterator().next();
                     if (row.getBoolean(0)) {

@@ -37,9 +37,12 @@ final class OwnBackend {
                 + NOT_OWN_TEXT + "' END)::int";
     }
 
-    /** The backend's pid, and whether backend {@code pid} holds the lock: what a leader's heartbeat asks. */
+    /**
+     * As {@link Heartbeat#SQL}, and whether backend {@code pid} holds the lock: what a leader's heartbeat asks behind a
+     * pooler.
+     */
     static String heartbeatSql(long lock, int pid) {
-        return "SELECT pg_backend_pid(), " + held(lock, pid);
+        return Heartbeat.SQL + ", " + held(lock, pid);
     }
 
     private static String free(long lock, int pid) {
