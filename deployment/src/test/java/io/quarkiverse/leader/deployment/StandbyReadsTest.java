@@ -7,8 +7,6 @@ import java.time.Duration;
 import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 
 import jakarta.enterprise.context.ApplicationScoped;
 import jakarta.inject.Inject;
@@ -45,7 +43,6 @@ class StandbyReadsTest {
     private static final String TABLE = "standby_reads_message";
     private static final String FUNCTION = "standby_reads_send";
     private static final Duration WAIT = Duration.ofSeconds(30);
-    private static final Pattern ENDED = Pattern.compile("terminating connection due to administrator command");
 
     static {
         // once, although this class is loaded again by the application's class loader
@@ -115,7 +112,7 @@ class StandbyReadsTest {
      * connections the standby has ended so far.
      */
     private static long nextPoolConnectionToTheStandby() {
-        long ended = endedOnTheStandby();
+        long ended = PG.endedConnections(PG.standby());
         // waits for the backend to exit (up to 5 s)
         PG.sql(PG.primary(), "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
                 + " AND backend_type = 'client backend' AND datname = current_database()"
@@ -129,17 +126,8 @@ class StandbyReadsTest {
     }
 
     private static void assertReachedTheStandby(long endedBefore) {
-        await().atMost(WAIT).untilAsserted(() -> assertThat(endedOnTheStandby())
+        await().atMost(WAIT).untilAsserted(() -> assertThat(PG.endedConnections(PG.standby()))
                 .as("connections the standby ended, as its log says").isGreaterThan(endedBefore));
-    }
-
-    private static long endedOnTheStandby() {
-        Matcher matcher = ENDED.matcher(PG.log(PG.standby()));
-        long count = 0;
-        while (matcher.find()) {
-            count++;
-        }
-        return count;
     }
 
     @ApplicationScoped

@@ -108,6 +108,12 @@ public final class ReplicatedPostgres implements AfterAllCallback {
         }
     }
 
+    /** How many connections a node's server has ended on request (pg_terminate_backend), as its log says. */
+    public long endedConnections(int node) {
+        return log(node).lines().filter(line -> line.contains("terminating connection due to administrator command"))
+                .count();
+    }
+
     /** Runs one statement on a node and returns its rows. */
     public synchronized List<Row> sql(int node, String sql, Object... params) {
         return TestPostgres.await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url(node)))
