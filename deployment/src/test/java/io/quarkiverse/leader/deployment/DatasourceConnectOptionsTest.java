@@ -109,9 +109,10 @@ class DatasourceConnectOptionsTest {
         DatasourceConnectOptions read = DatasourceConnectOptions.of(datasource, config);
         List<PgConnectOptions> election = read.all();
         assertThat(election).as("connect options of %s, one per URL", datasource).hasSameSizeAs(pools);
+        List<PgConnectOptions> sessions = TestPostgres.await(read.session()
+                .withCredentials(vertx.getOrCreateContext(), election, Duration.ofSeconds(5)));
         for (int i = 0; i < pools.size(); i++) {
-            PgConnectOptions withCredentials = TestPostgres.await(read.session()
-                    .withCredentials(vertx.getOrCreateContext(), election.get(i), Duration.ofSeconds(5)));
+            PgConnectOptions withCredentials = sessions.get(i);
             PgConnectOptions pool = pools.get(i);
             assertThat(withCredentials.toJson().encodePrettily()).as("%s, URL %d", datasource, i)
                     .isEqualTo(pool.toJson().encodePrettily());

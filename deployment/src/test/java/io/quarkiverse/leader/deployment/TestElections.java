@@ -59,13 +59,18 @@ final class TestElections {
      * {@link #options(String, long, AcquireStrategy, List)}.
      */
     static ElectionOptions options(String instanceId, long lock, List<String> urls) {
+        return options(instanceId, lock, urls, DEFAULT_DATASOURCE);
+    }
+
+    /** As {@link #options(String, long, List)}, with the user and password that {@code datasource} gives. */
+    static ElectionOptions options(String instanceId, long lock, List<String> urls, SessionDatasource datasource) {
         Duration lease = Duration.ofSeconds(2);
         List<PgConnectOptions> hosts = urls.stream().map(url -> PgConnectOptions.fromUri(url)
                 .addProperty("application_name", "leader:" + instanceId)
                 .setConnectTimeout((int) lease.toMillis()).setReconnectAttempts(0)).toList();
         return new ElectionOptions(hosts, lock, instanceId, List.of(), AcquireStrategy.WAIT, Duration.ofMillis(200),
                 Duration.ofMillis(100), lease, Duration.ofMillis(50), Duration.ofMillis(500), Duration.ofSeconds(5),
-                Duration.ofSeconds(2), TERMS, DEFAULT_DATASOURCE, "connect the election to the server directly");
+                Duration.ofSeconds(2), TERMS, datasource, "connect the election to the server directly");
     }
 
     /** Records the leadership changes it is told of; its drain completes with {@link #drained}. */

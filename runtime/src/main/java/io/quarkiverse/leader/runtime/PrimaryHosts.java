@@ -25,15 +25,11 @@ final class PrimaryHosts {
 
     /** The first session on a primary, on the election's context. */
     Future<BackendSession> open() {
-        List<PgConnectOptions> hosts = options.hosts();
-        if (hosts.size() == 1) {
-            return setup.open(hosts.get(0));
-        }
-        return openFrom(0, new ArrayList<>());
+        return setup.hosts().compose(hosts -> hosts.size() == 1 ? setup.open(hosts.get(0))
+                : openFrom(hosts, 0, new ArrayList<>()));
     }
 
-    private Future<BackendSession> openFrom(int index, List<Skipped> skipped) {
-        List<PgConnectOptions> hosts = options.hosts();
+    private Future<BackendSession> openFrom(List<PgConnectOptions> hosts, int index, List<Skipped> skipped) {
         if (index == hosts.size()) {
             return Future.failedFuture(new NoPrimary(skipped, options.datasource()));
         }
@@ -43,7 +39,7 @@ final class PrimaryHosts {
         return opening.timeout(options.lease().toMillis(), TimeUnit.MILLISECONDS).recover(failure -> {
             opening.onSuccess(session -> session.conn().close()); // a session that arrives after the bound is not used
             skipped.add(new Skipped(host, failure));
-            return openFrom(index + 1, skipped);
+            return openFrom(hosts, index + 1, skipped);
         });
     }
 

@@ -4,6 +4,7 @@ import static io.quarkus.credentials.CredentialsProvider.PASSWORD_PROPERTY_NAME;
 import static io.quarkus.credentials.CredentialsProvider.USER_PROPERTY_NAME;
 
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 
 import javax.net.ssl.SSLException;
@@ -42,23 +43,29 @@ public final class SessionDatasource {
         this.providerName = providerName;
     }
 
+    /** A datasource whose user and password come from {@code provider}, asked with {@code providerName}. */
+    public static SessionDatasource withProvider(String datasource, CredentialsProvider provider, String providerName) {
+        return new SessionDatasource(datasource, provider, providerName);
+    }
+
     /** A datasource whose user and password, if any, are in the connect options themselves. */
     public static SessionDatasource withoutProvider(String datasource) {
         return new SessionDatasource(datasource, null, null);
     }
 
     /**
-     * {@code options} with the credentials provider's current user and password (a copy), delivered on
-     * {@code context}; {@code options} themselves when the datasource has no provider. A provider that has not answered
-     * within {@code bound} fails the session's attempt, which is retried.
+     * {@code hosts} with the credentials provider's current user and password (copies), delivered on {@code context};
+     * {@code hosts} themselves when the datasource has no provider. The provider is asked once for them all. A provider
+     * that has not answered within {@code bound} fails the session's attempt, which is retried.
      */
-    public Future<PgConnectOptions> withCredentials(Context context, PgConnectOptions options, Duration bound) {
+    public Future<List<PgConnectOptions>> withCredentials(Context context, List<PgConnectOptions> hosts,
+            Duration bound) {
         if (provider == null) {
-            return Future.succeededFuture(options);
+            return Future.succeededFuture(hosts);
         }
         String source = "the credentials provider of " + DatasourceConnectOptions.prefix(datasource)
                 + "credentials-provider=" + providerName;
-        Promise<PgConnectOptions> promise = Promise.promise();
+        Promise<List<PgConnectOptions>> promise = Promise.promise();
         Uni.createFrom().deferred(() -> provider.getCredentialsAsync(providerName))
                 // a provider may block while it builds its Uni: never on the election's event loop
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
@@ -68,7 +75,8 @@ public final class SessionDatasource {
                 .transform(failure -> new CredentialsUnavailable(source + " failed: " + SessionSetup.describe(failure),
                         failure))
                 .subscribe().with(
-                        credentials -> context.runOnContext(v -> promise.complete(apply(options, credentials))),
+                        credentials -> context.runOnContext(v -> promise.complete(hosts.stream()
+                                .map(host -> apply(host, credentials)).toList())),
                         failure -> context.runOnContext(v -> promise.fail(failure)));
         return promise.future();
     }

@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.List;
 import java.util.concurrent.TimeUnit;
 
 import org.jboss.logging.Logger;
@@ -34,21 +35,27 @@ final class SessionSetup {
     }
 
     /**
-     * A session to {@code host} (one of the election's hosts) ready to wait for the lock, with the credentials the
-     * datasource has now; closed again if anything on the way fails. Called on the election's context, which the
-     * session then belongs to.
+     * The election's hosts with the user and password the datasource has now: its credentials provider is asked once
+     * for an attempt, within a lease of its own, so that a slow provider leaves each host its whole bound.
+     */
+    Future<List<PgConnectOptions>> hosts() {
+        return options.datasource().withCredentials(context, options.hosts(), options.lease());
+    }
+
+    /**
+     * A session to {@code host} (one of {@link #hosts()}) ready to wait for the lock; closed again if anything on the
+     * way fails. Called on the election's context, which the session then belongs to.
      */
     Future<BackendSession> open(PgConnectOptions host) {
         // a server that goes silent mid-statement closes the socket instead of hanging the election
-        PgConnectOptions connectOptions = new PgConnectOptions(host)
+        PgConnectOptions connect = new PgConnectOptions(host)
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-        return options.datasource().withCredentials(context, connectOptions, options.lease())
-                .compose(connect -> PgConnection.connect(context.owner(), connect).compose(conn ->
-                // a pooler's probe connects as the session did, credentials included
-                configure(conn, new PoolerCheck(context.owner(), connect, options))
-                        .transform(ar -> ar.succeeded() ? Future.succeededFuture(new BackendSession(conn, ar.result()))
-                                : conn.close().transform(closed -> Future.failedFuture(ar.cause())))));
+        return PgConnection.connect(context.owner(), connect).compose(conn ->
+        // a pooler's probe connects as the session did, credentials included
+        configure(conn, new PoolerCheck(context.owner(), connect, options))
+                .transform(ar -> ar.succeeded() ? Future.succeededFuture(new BackendSession(conn, ar.result()))
+                        : conn.close().transform(closed -> Future.failedFuture(ar.cause()))));
     }
 
     /** Readies {@code conn}; its result is the backend pid the session was checked on. */
