@@ -113,10 +113,7 @@ class StandbyReadsTest {
      */
     private static long nextPoolConnectionToTheStandby() {
         long ended = PG.endedConnections(PG.standby());
-        // waits for the backend to exit (up to 5 s)
-        PG.sql(PG.primary(), "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
-                + " AND backend_type = 'client backend' AND datname = current_database()"
-                + " AND application_name NOT LIKE 'leader:%'");
+        PG.endPoolConnections(PG.primary());
         return ended;
     }
 

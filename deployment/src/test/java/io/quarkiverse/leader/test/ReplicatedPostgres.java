@@ -114,6 +114,21 @@ public final class ReplicatedPostgres implements AfterAllCallback {
                 .count();
     }
 
+    /** How many statements a node's server refused with an error and logged, of those whose text holds {@code text}. */
+    public long refusedStatements(int node, String text) {
+        return log(node).lines().filter(line -> line.contains("STATEMENT:") && line.contains(text)).count();
+    }
+
+    /**
+     * Ends the client connections on a node that are no election's session (those are named {@code leader…}) and
+     * waits for them to exit (up to 5 s): an application's pool opens its next connection to its next URL.
+     */
+    public void endPoolConnections(int node) {
+        sql(node, "SELECT pg_terminate_backend(pid, 5000) FROM pg_stat_activity WHERE pid <> pg_backend_pid()"
+                + " AND backend_type = 'client backend' AND datname = current_database()"
+                + " AND application_name NOT LIKE 'leader%'");
+    }
+
     /** Runs one statement on a node and returns its rows. */
     public synchronized List<Row> sql(int node, String sql, Object... params) {
         return TestPostgres.await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url(node)))
