@@ -32,6 +32,8 @@ class PrimaryFailoverTest {
 
     private static final Logger LOG = Logger.getLogger(PrimaryFailoverTest.class);
     private static final Duration WAIT = Duration.ofSeconds(20);
+    /** How many times the election's walk reaches the standby, and skips it, before it is promoted. */
+    private static final int STANDBY_ATTEMPTS = 3;
 
     @RegisterExtension
     static final ReplicatedPostgres PG = ReplicatedPostgres.start("failover");
@@ -75,8 +77,13 @@ class PrimaryFailoverTest {
             long stepDownMs = (changes.last().nanos() - cut) / 1_000_000;
             int changesBeforePromotion = changes.changes.size();
             // no primary now: the standby is tried and skipped, again and again, and never led on
-            await().during(Duration.ofMillis(500)).atMost(WAIT)
-                    .until(() -> changes.changes.size() == changesBeforePromotion);
+            String session = "leader:" + options.instanceId();
+            long triedBefore = PG.sessions(PG.standby(), session);
+            await().atMost(WAIT)
+                    .failFast("a leadership change before the promotion",
+                            () -> changes.changes.size() != changesBeforePromotion)
+                    .until(() -> PG.sessions(PG.standby(), session) >= triedBefore + STANDBY_ATTEMPTS);
+            assertThat(TestPostgres.lockHolders(PG.standbyUrl(), lock)).as("holders on the standby").isZero();
 
             PG.promoteStandby();
             long promoted = System.nanoTime();

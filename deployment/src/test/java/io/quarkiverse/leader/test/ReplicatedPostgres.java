@@ -114,6 +114,13 @@ public final class ReplicatedPostgres implements AfterAllCallback {
                 .count();
     }
 
+    /** How many sessions named {@code applicationName} a node's server has let in, as its log says. */
+    public long sessions(int node, String applicationName) {
+        String authorized = "application_name=" + applicationName;
+        return log(node).lines().filter(line -> line.contains("connection authorized")
+                && (line.endsWith(authorized) || line.contains(authorized + " "))).count();
+    }
+
     /** How many statements a node's server refused with an error and logged, of those whose text holds {@code text}. */
     public long refusedStatements(int node, String text) {
         return log(node).lines().filter(line -> line.contains("STATEMENT:") && line.contains(text)).count();
@@ -319,6 +326,8 @@ public final class ReplicatedPostgres implements AfterAllCallback {
                     "wal_keep_size = '64MB'",
                     // a standby's own timeouts never end the sessions the tests keep open on it
                     "max_standby_streaming_delay = -1",
+                    // the tests count the sessions a node let in
+                    "log_connections = on",
                     ""), StandardOpenOption.APPEND);
             Files.writeString(data.resolve("pg_hba.conf"), "host all all 127.0.0.1/32 trust\n"
                     + "host replication all 127.0.0.1/32 trust\n");
