@@ -19,15 +19,18 @@ import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeadershipChanged;
 
 /**
- * Every leadership transition of this instance in the default election, with the wall-clock time it took effect, so that a test
- * can line up
- * instances. With {@code sample.history-file} set, each transition is also appended to that file as it happens, so
- * that the history of an instance outlives its process.
+ * Every leadership transition of this instance in the default election, with the wall-clock time it took effect and its
+ * term, so that a test can line up instances. With {@code sample.history-file} set, each transition is also appended to
+ * that file as it happens, so that the history of an instance outlives its process.
  */
 @ApplicationScoped
 public class LeadershipHistory {
 
-    public record Transition(boolean leader, long epochMillis) {
+    public record Transition(boolean leader, long epochMillis, long term) {
+
+        static Transition of(LeadershipChanged change) {
+            return new Transition(change.isLeader(), change.timestamp().toEpochMilli(), change.term());
+        }
     }
 
     private final List<Transition> transitions = new CopyOnWriteArrayList<>();
@@ -36,7 +39,7 @@ public class LeadershipHistory {
     Optional<Path> file;
 
     void onChange(@Observes @Election(LeaderElection.DEFAULT_NAME) LeadershipChanged change) {
-        Transition transition = new Transition(change.isLeader(), change.timestamp().toEpochMilli());
+        Transition transition = Transition.of(change);
         transitions.add(transition);
         file.ifPresent(path -> append(path, transition));
     }
@@ -47,7 +50,7 @@ public class LeadershipHistory {
 
     private static synchronized void append(Path path, Transition transition) {
         try {
-            Files.writeString(path, transition.leader() + " " + transition.epochMillis() + "\n",
+            Files.writeString(path, transition.leader() + " " + transition.epochMillis() + " " + transition.term() + "\n",
                     StandardOpenOption.CREATE, StandardOpenOption.APPEND, StandardOpenOption.SYNC);
         } catch (IOException e) {
             throw new UncheckedIOException(e);

@@ -25,7 +25,7 @@ public class ScaleProbe {
 
     void leadershipChanged(String election, LeadershipChanged change) {
         transitions.computeIfAbsent(election, e -> new CopyOnWriteArrayList<>())
-                .add(new LeadershipHistory.Transition(change.isLeader(), change.timestamp().toEpochMilli()));
+                .add(LeadershipHistory.Transition.of(change));
     }
 
     void received(String channel, String payload) {

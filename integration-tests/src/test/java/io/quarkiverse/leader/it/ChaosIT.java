@@ -1,12 +1,14 @@
 package io.quarkiverse.leader.it;
 
+import static io.quarkiverse.leader.it.Leaderships.firstLeadSince;
+import static io.quarkiverse.leader.it.Leaderships.history;
+import static io.quarkiverse.leader.it.Leaderships.intervals;
+import static io.quarkiverse.leader.it.Leaderships.last;
+import static io.quarkiverse.leader.it.Leaderships.overlap;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
-import java.io.IOException;
-import java.io.UncheckedIOException;
 import java.net.URI;
-import java.nio.file.Files;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Collections;
@@ -24,6 +26,7 @@ import java.util.stream.Collectors;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
+import io.quarkiverse.leader.it.Leaderships.Interval;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
@@ -184,7 +187,7 @@ class ChaosIT {
                     .until(() -> durable.sqlSends() >= before + 20);
             startTogether(3); // the cluster comes back
             AppInstance leader = awaitOneLeader();
-            leaderBackAt = history(leader).stream().filter(t -> t.leader).mapToLong(t -> t.at).min().orElseThrow();
+            leaderBackAt = firstLeadSince(leader, 0);
         });
         sender.stop();
         durable.stop();
@@ -210,8 +213,7 @@ class ChaosIT {
             checkDeliveryTo(stableLeader());
             long t0 = disruption.run();
             AppInstance next = awaitOneLeader();
-            long acquired = history(next).stream().filter(t -> t.leader && t.at >= t0).mapToLong(t -> t.at).min()
-                    .orElse(-1);
+            long acquired = firstLeadSince(next, t0);
             if (acquired < 0 && moved++ < 2) {
                 // the leader chosen had lost its lease before it was disrupted (a loaded machine): not this scenario
                 System.out.println("[chaos] " + scenario + ": leadership had moved to " + next.id()
@@ -231,7 +233,7 @@ class ChaosIT {
 
     /** Notifications sent while the leader has held the lock for a while reach it exactly once. */
     private void checkDeliveryTo(AppInstance leader) {
-        long since = history(leader).stream().filter(t -> t.leader).mapToLong(t -> t.at).max().orElseThrow() + 100;
+        long since = last(leader, true) + 100;
         sleep(400);
         long until = now() - 300;
         List<Long> expected = sender.sentBetween(since, until);
@@ -354,40 +356,12 @@ class ChaosIT {
 
     /** For each scenario, per run, how long two instances both believed they led. */
     private Map<String, List<Long>> overlapsByScenario() {
-        List<long[]> intervals = new ArrayList<>(); // start, end, instance index
-        for (int i = 0; i < all.size(); i++) {
-            AppInstance instance = all.get(i);
-            long end = deaths.getOrDefault(instance.id(), now());
-            Long open = null;
-            for (Transition t : history(instance)) {
-                if (t.leader && open == null) {
-                    open = t.at;
-                } else if (!t.leader && open != null) {
-                    intervals.add(new long[] { open, Math.min(t.at, end), i });
-                    open = null;
-                }
-            }
-            if (open != null) {
-                intervals.add(new long[] { open, end, i });
-            }
-        }
+        List<Interval> intervals = intervals(all, instance -> deaths.getOrDefault(instance.id(), now()));
         Map<String, List<Long>> result = new LinkedHashMap<>();
         for (Map.Entry<String, long[]> window : windows.entrySet()) {
-            long overlap = 0;
-            for (int a = 0; a < intervals.size(); a++) {
-                for (int b = a + 1; b < intervals.size(); b++) {
-                    long[] x = intervals.get(a);
-                    long[] y = intervals.get(b);
-                    if (x[2] == y[2]) {
-                        continue;
-                    }
-                    long from = Math.max(Math.max(x[0], y[0]), window.getValue()[0]);
-                    long to = Math.min(Math.min(x[1], y[1]), window.getValue()[1]);
-                    overlap += Math.max(0, to - from);
-                }
-            }
             String scenario = window.getKey().substring(0, window.getKey().indexOf('#'));
-            result.computeIfAbsent(scenario, s -> new ArrayList<>()).add(overlap);
+            result.computeIfAbsent(scenario, s -> new ArrayList<>())
+                    .add(overlap(intervals, window.getValue()[0], window.getValue()[1]));
         }
         return result;
     }
@@ -413,23 +387,6 @@ class ChaosIT {
     }
 
     // ---- helpers
-
-    record Transition(boolean leader, long at) {
-    }
-
-    private static List<Transition> history(AppInstance instance) {
-        try {
-            if (!Files.exists(instance.historyFile())) {
-                return List.of();
-            }
-            return Files.readAllLines(instance.historyFile()).stream().filter(l -> !l.isBlank())
-                    .map(l -> l.split(" "))
-                    .map(p -> new Transition(Boolean.parseBoolean(p[0]), Long.parseLong(p[1])))
-                    .toList();
-        } catch (IOException e) {
-            throw new UncheckedIOException(e);
-        }
-    }
 
     private static long seq(Map<String, Object> event) {
         return Long.parseLong(((String) event.get("id")).substring(2));
