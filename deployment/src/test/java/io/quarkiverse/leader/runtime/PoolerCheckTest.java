@@ -39,10 +39,12 @@ class PoolerCheckTest {
             PgBouncer.of("statement", 3));
 
     private static Vertx vertx;
+    private static SessionConnections probes;
 
     @BeforeAll
     static void start() {
         vertx = Vertx.vertx();
+        probes = new SessionConnections(vertx.getOrCreateContext());
         BOUNCERS.forEach(PgBouncer::start);
     }
 
@@ -50,6 +52,7 @@ class PoolerCheckTest {
     static void stop() {
         BOUNCERS.forEach(PgBouncer::stop);
         if (vertx != null) {
+            TestPostgres.await(probes.close());
             TestPostgres.await(vertx.close());
         }
     }
@@ -64,7 +67,7 @@ class PoolerCheckTest {
             try {
                 int pid = backendPid(conn);
                 assertThat(conn.processId()).as("PgBouncer's own key").isNotEqualTo(pid);
-                PoolerCheck check = new PoolerCheck(vertx, options, options(options));
+                PoolerCheck check = new PoolerCheck(probes, options, options(options));
                 if (pooled) {
                     assertThatThrownBy(() -> TestPostgres.await(check.check(conn, pid)))
                             .hasRootCauseInstanceOf(PoolerCheck.PooledSession.class)
@@ -88,7 +91,7 @@ class PoolerCheckTest {
             // a second connection would go nowhere: the check passes only if it opens none
             PgConnectOptions nowhere = new PgConnectOptions().setHost("127.0.0.1").setPort(1).setDatabase("none")
                     .setUser("none").setConnectTimeout(500);
-            TestPostgres.await(new PoolerCheck(vertx, nowhere, options(nowhere)).check(conn, pid));
+            TestPostgres.await(new PoolerCheck(probes, nowhere, options(nowhere)).check(conn, pid));
         } finally {
             TestPostgres.await(conn.close());
         }
@@ -133,7 +136,7 @@ class PoolerCheckTest {
             int pid = backendPid(conn);
             PgConnectOptions nowhere = new PgConnectOptions().setHost("127.0.0.1").setPort(1).setDatabase("none")
                     .setUser("none").setConnectTimeout(500);
-            assertThatThrownBy(() -> TestPostgres.await(new PoolerCheck(vertx, nowhere, options(nowhere))
+            assertThatThrownBy(() -> TestPostgres.await(new PoolerCheck(probes, nowhere, options(nowhere))
                     .check(conn, pid)))
                     .hasRootCauseInstanceOf(PoolerCheck.PooledSession.class)
                     .hasMessageContaining("the second connection that tells whether it keeps sessions could not be opened");

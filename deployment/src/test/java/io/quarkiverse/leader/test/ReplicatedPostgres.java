@@ -140,14 +140,14 @@ public final class ReplicatedPostgres implements AfterAllCallback {
     public synchronized List<Row> sql(int node, String sql, Object... params) {
         return TestPostgres.await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url(node)))
                 .compose(conn -> conn.preparedQuery(sql).execute(Tuple.from(List.of(params)))
-                        .onComplete(ar -> conn.close())))
+                        .eventually(() -> conn.close())))
                 .stream().collect(ArrayList::new, List::add, List::addAll);
     }
 
     /** Runs a script of several statements on a node, as one simple query. */
     public synchronized void script(int node, String sql) {
         TestPostgres.await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(url(node)))
-                .compose(conn -> conn.query(sql).execute().onComplete(ar -> conn.close())));
+                .compose(conn -> conn.query(sql).execute().eventually(() -> conn.close())));
     }
 
     /** Whether a node is in recovery (a standby); false when it cannot be asked. */

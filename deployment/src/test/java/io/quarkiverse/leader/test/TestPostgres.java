@@ -62,7 +62,7 @@ public final class TestPostgres {
     public static List<Row> sqlIn(String databaseUrl, String sql, Object... params) {
         return await(PgConnection.connect(vertx(), PgConnectOptions.fromUri(databaseUrl))
                 .compose(conn -> conn.preparedQuery(sql).execute(Tuple.from(List.of(params)))
-                        .onComplete(ar -> conn.close())))
+                        .eventually(() -> conn.close())))
                 .stream().collect(ArrayList::new, List::add, List::addAll);
     }
 

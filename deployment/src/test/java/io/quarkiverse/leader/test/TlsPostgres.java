@@ -144,7 +144,7 @@ public final class TlsPostgres implements AfterAllCallback {
                 .setTrustOptions(new PemTrustOptions().addCertPath(caCertificate().toString()));
         return TestPostgres.await(PgConnection.connect(vertx(), options)
                 .compose(conn -> conn.preparedQuery(sql).execute(Tuple.from(List.of(params)))
-                        .onComplete(ar -> conn.close())))
+                        .eventually(() -> conn.close())))
                 .stream().collect(ArrayList::new, List::add, List::addAll);
     }
 

@@ -25,6 +25,7 @@ public final class ElectionSession {
     private final Context context;
     private final ElectionOptions options;
     private final ElectionListener listener;
+    private final SessionConnections connections;
     private final SessionOpener opener;
     private final ContextFutures futures;
     private final Lease lease;
@@ -53,7 +54,8 @@ public final class ElectionSession {
         this.context = vertx.getOrCreateContext();
         this.options = options;
         this.listener = listener;
-        this.opener = new SessionOpener(context, options, new SessionSetup(context, options));
+        this.connections = new SessionConnections(context);
+        this.opener = new SessionOpener(context, options, new SessionSetup(context, options, connections));
         this.futures = new ContextFutures(context);
         this.lease = new Lease(options.lease());
         this.acquisition = new LockAcquisition(options, lease, holder -> moveTo(ElectionState.BEGINNING_TERM),
@@ -141,6 +143,8 @@ public final class ElectionSession {
                 case STEPPING_DOWN -> steppingDown; // it sees stopping and does not reconnect
                 case LEAVING -> Future.failedFuture("left already"); // unreachable: leaving sets left
             };
+            // last, once no session or probe is left: the election's Vert.x may close right after
+            left = left.eventually(connections::close);
         }
         return left;
     }

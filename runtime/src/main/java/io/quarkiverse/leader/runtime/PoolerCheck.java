@@ -5,7 +5,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 
 import io.vertx.core.Future;
-import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
 
@@ -19,13 +18,13 @@ final class PoolerCheck {
     /** Probe rounds behind a pooler or proxy: each is a chance for a transaction-mode pooler to show itself. */
     static final int ROUNDS = 3;
 
-    private final Vertx vertx;
+    private final SessionConnections connections;
     private final PgConnectOptions connectOptions;
     private final long boundMs;
     private final String fix;
 
-    PoolerCheck(Vertx vertx, PgConnectOptions connectOptions, ElectionOptions options) {
-        this.vertx = vertx;
+    PoolerCheck(SessionConnections connections, PgConnectOptions connectOptions, ElectionOptions options) {
+        this.connections = connections;
         this.connectOptions = connectOptions;
         this.boundMs = options.lease().toMillis();
         this.fix = options.poolerFix();
@@ -52,7 +51,7 @@ final class PoolerCheck {
 
     /** The probe's connection, within the bound; one that comes later is closed. */
     private Future<PgConnection> connectProbe() {
-        Future<PgConnection> connecting = PgConnection.connect(vertx, connectOptions);
+        Future<PgConnection> connecting = connections.connect(connectOptions);
         return connecting.timeout(boundMs, TimeUnit.MILLISECONDS)
                 .onFailure(late -> connecting.onSuccess(PgConnection::close));
     }

@@ -28,10 +28,12 @@ final class SessionSetup {
 
     private final Context context;
     private final ElectionOptions options;
+    private final SessionConnections connections;
 
-    SessionSetup(Context context, ElectionOptions options) {
+    SessionSetup(Context context, ElectionOptions options, SessionConnections connections) {
         this.context = context;
         this.options = options;
+        this.connections = connections;
     }
 
     /**
@@ -51,9 +53,9 @@ final class SessionSetup {
         PgConnectOptions connect = new PgConnectOptions(host)
                 .setIdleTimeout((int) Math.min(Integer.MAX_VALUE, options.sessionIdleTimeout().toMillis()))
                 .setIdleTimeoutUnit(TimeUnit.MILLISECONDS);
-        return PgConnection.connect(context.owner(), connect).compose(conn ->
+        return connections.connect(connect).compose(conn ->
         // a pooler's probe connects as the session did, credentials included
-        configure(conn, new PoolerCheck(context.owner(), connect, options))
+        configure(conn, new PoolerCheck(connections, connect, options))
                 .transform(ar -> ar.succeeded() ? Future.succeededFuture(new BackendSession(conn, ar.result()))
                         : conn.close().transform(closed -> Future.failedFuture(ar.cause()))));
     }
