@@ -60,7 +60,7 @@ public final class AppInstance implements AutoCloseable {
             List<String> jvmOptions) {
         Path jar = Path.of(System.getProperty("app.jar", "target/quarkus-app/quarkus-run.jar"));
         if (!Files.exists(jar)) {
-            throw new IllegalStateException("No packaged application at " + jar + ": run mvn package first");
+            throw new IllegalStateException("No packaged application at " + jar + ": run ./mvnw package first");
         }
         int port = freePort();
         List<String> command = new ArrayList<>();

@@ -42,7 +42,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * The benchmark ({@code mvn -B verify -Pbench}): failover, notification latency, throughput against the raw
+ * The benchmark ({@code ./mvnw -B verify -Pbench}): failover, notification latency, throughput against the raw
  * PostgreSQL ceiling measured in the same run, and what an idle instance costs; and the heap of a leader whose slow
  * method gets a burst far beyond its mailbox. Prints a table and writes {@code target/bench/results.json} (and
  * {@code mailbox.json}); and durable channels beside pgbench baselines ({@code durable.json}). Figures, not assertions:

@@ -32,7 +32,7 @@ import io.vertx.pgclient.PgConnection;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * The chaos suite ({@code mvn -B verify -Pchaos}): processes of the packaged sample application on one PostgreSQL,
+ * The chaos suite ({@code ./mvnw -B verify -Pchaos}): processes of the packaged sample application on one PostgreSQL,
  * disrupted in every way the election must survive, while notifications and durable messages are sent throughout.
  * Each instance writes its transitions, and the durable messages it handles, down as they take effect; from those files
  * the suite computes takeover times, any overlap of two instances that believe they lead, and what became of every

@@ -37,8 +37,8 @@ import io.quarkus.test.QuarkusDevModeTest;
  * test notification that the sample's handler receives; the Dead letters page lists the durable channels. The pages
  * are saved as {@code target/devui-elections.png} and {@code target/devui-dead-letters.png}.
  * <p>
- * Dev mode runs as Quarkus' own dev-mode tests run it ({@link QuarkusDevModeTest}, in this JVM): {@code mvn
- * quarkus:dev} needs Maven 3.9 or later, and the dev-mode jar is written by that goal only.
+ * Dev mode runs as Quarkus' own dev-mode tests run it ({@link QuarkusDevModeTest}, in this JVM), so that the test
+ * can stop it within its bound and read its log.
  */
 @EnabledIf(value = "browserAvailable", disabledReason = "needs /usr/bin/chromium (apt-get install chromium) and node")
 class DevUiBrowserIT {

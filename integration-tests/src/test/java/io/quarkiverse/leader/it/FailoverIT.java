@@ -24,7 +24,7 @@ import io.quarkiverse.leader.test.ReplicatedPostgres;
 import io.quarkiverse.leader.test.TestPostgres;
 
 /**
- * A real failover ({@code mvn -B verify -Pchaos}): three processes of the sample application on a primary and its
+ * A real failover ({@code ./mvnw -B verify -Pchaos}): three processes of the sample application on a primary and its
  * streaming standby, both hosts in their URL, each reached through a TCP proxy. The primary is shut down, its
  * postmaster killed, or cut off by its proxy while it still runs; the standby is promoted; then the old primary is
  * rebuilt as the new standby, and the next run fails over the other way. For every run the suite prints and bounds how

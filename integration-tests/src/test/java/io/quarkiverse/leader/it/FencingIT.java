@@ -26,7 +26,7 @@ import io.vertx.core.json.JsonObject;
 import io.vertx.sqlclient.Row;
 
 /**
- * The fencing proof ({@code mvn -B verify -Pchaos}): processes of the packaged sample application; the leader starts a
+ * The fencing proof ({@code ./mvnw -B verify -Pchaos}): processes of the packaged sample application; the leader starts a
  * fenced transaction (two writes {@value #HOLD_MS} ms apart), is paused with SIGSTOP between them and deposed; a new
  * leader begins the next term and makes a fenced write of its own; then the old one resumes. Whatever the interleaving,
  * no fenced commit of term N lands after term N+1 has begun: a trigger records, from the database's clock, when each

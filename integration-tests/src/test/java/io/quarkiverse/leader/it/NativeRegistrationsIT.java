@@ -36,7 +36,7 @@ import io.vertx.core.json.JsonObject;
 
 /**
  * Reads the reflection configuration that the native build steps wrote for the sample application
- * ({@code mvn verify -Pnative-sources}: no GraalVM needed) and checks that everything the extension reads or writes by
+ * ({@code ./mvnw verify -Pnative-sources}: no GraalVM needed) and checks that everything the extension reads or writes by
  * reflection at run time is registered: the payload types of every {@code @OnLeaderNotification} method found in the
  * sample's classes, the types those payloads hold, and the extension's value types. A payload type added to the
  * sample is checked without touching this test.
@@ -166,7 +166,7 @@ class NativeRegistrationsIT {
                 && path.getParent().getFileName().toString().matches(
                         "native-sources|.*-native-image-source-jar"))) {
             return found.findFirst().orElseThrow(() -> new AssertionError("no native sources under " + target
-                    + ": run mvn verify -Pnative-sources (quarkus.native.sources-only=true)"));
+                    + ": run ./mvnw verify -Pnative-sources (quarkus.native.sources-only=true)"));
         }
     }
 }

@@ -50,7 +50,7 @@ import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * The scale harness ({@code mvn -B verify -Pscale -pl integration-tests}): what the work costs as it grows. Takeover
+ * The scale harness ({@code ./mvnw -B verify -Pscale -pl integration-tests}): what the work costs as it grows. Takeover
  * and handover with 2, 8 and 24 followers waiting, and the server's CPU under an idle cluster of 24; a leader with 1,
  * 100 and 1,000 channels (time from the lock's grant to leading, latency on one channel while the others carry
  * traffic); connections and idle statements of 10 instances with 1, 3 and 10 elections; notify throughput with 1, 4
