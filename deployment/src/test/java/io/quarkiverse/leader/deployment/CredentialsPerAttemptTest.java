@@ -66,6 +66,21 @@ class CredentialsPerAttemptTest {
         }
     }
 
+    @Test
+    void aProviderThatGivesNothingFailsTheAttemptWhichIsRetried() {
+        NoCredentials credentials = new NoCredentials();
+        ElectionOptions options = TestElections.options("no-credentials", TestPostgres.uniqueLock(),
+                List.of(TestPostgres.url()), SessionDatasource.withProvider("<default>", credentials, "none"));
+        ElectionSession election = new ElectionSession(vertx, options, new RecordingListener());
+        TestPostgres.await(election.start());
+        try {
+            // each attempt fails with the provider named, and the next one asks again
+            await().atMost(Duration.ofSeconds(20)).until(() -> credentials.asked.get() >= 3);
+        } finally {
+            TestPostgres.await(election.stop());
+        }
+    }
+
     /** The test database's URL on a loopback port that nothing listens on: a host that is down. */
     private static String nothingListening() {
         int port;
@@ -76,6 +91,18 @@ class CredentialsPerAttemptTest {
         }
         URI url = URI.create(TestPostgres.url());
         return url.getScheme() + "://" + url.getRawUserInfo() + "@127.0.0.1:" + port + url.getRawPath();
+    }
+
+    /** A provider that gives null instead of a map of credentials. */
+    static final class NoCredentials implements CredentialsProvider {
+
+        final AtomicInteger asked = new AtomicInteger();
+
+        @Override
+        public Map<String, String> getCredentials(String name) {
+            asked.incrementAndGet();
+            return null;
+        }
     }
 
     /** The test database's user and password, after a delay. */

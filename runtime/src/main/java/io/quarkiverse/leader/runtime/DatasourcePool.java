@@ -14,6 +14,7 @@ import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.groups.UniRetry;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Row;
@@ -91,9 +92,25 @@ final class DatasourcePool {
      * changed nothing, so it may run again. See {@link #retriedOnReadOnly} for how often.
      */
     <T> Uni<T> onPrimary(Function<SqlConnection, Uni<T>> work) {
-        return retriedOnReadOnly(Uni.createFrom()
-                .deferred(() -> mutiny().getConnection().chain(conn -> released(conn, work.apply(conn)))),
-                DatasourcePool::readOnly);
+        return retriedOnReadOnly(Uni.createFrom().deferred(() -> connection().chain(conn -> released(conn, work.apply(
+                conn)))), DatasourcePool::readOnly);
+    }
+
+    /**
+     * A connection of the pool. The pool's own acquisition timeout bounds the wait; one that comes after its
+     * subscriber cancelled (a caller's timeout) goes straight back, rather than be lost to the pool for good.
+     */
+    private Uni<SqlConnection> connection() {
+        Future<io.vertx.sqlclient.SqlConnection> pending = vertx().getConnection();
+        return Uni.createFrom().<io.vertx.sqlclient.SqlConnection> emitter(e -> pending.onComplete(ar -> {
+            if (ar.succeeded()) {
+                e.complete(ar.result());
+            } else {
+                e.fail(ar.cause());
+            }
+        }))
+                .onCancellation().invoke(() -> pending.onSuccess(io.vertx.sqlclient.SqlConnection::close))
+                .map(SqlConnection::newInstance);
     }
 
     /**
@@ -110,6 +127,9 @@ final class DatasourcePool {
             return severalHosts
                     ? retry.withBackOff(READ_ONLY_FIRST_DELAY, READ_ONLY_MAX_DELAY).withJitter(0.5)
                             .expireIn(retryBound.toMillis())
+                            // the caller gets the last refusal itself, as with one URL, not Mutiny's "Retries exhausted"
+                            .onFailure(e -> !refused.test(e) && e.getCause() != null && refused.test(e.getCause()))
+                            .transform(Throwable::getCause)
                     : retry.atMost(1);
         });
     }
@@ -136,13 +156,20 @@ final class DatasourcePool {
     }
 
     /**
-     * {@code work} on {@code conn}, which goes back to the pool after it, unless it reached a read-only server. The end
-     * of the connection runs to its end even should the caller give up meanwhile: it must free the pool's slot.
+     * {@code work} on {@code conn}, which goes back to the pool after it, unless it reached a read-only server. Both run
+     * to their end even should the caller give up meanwhile: a statement in flight is answered all the same, and only
+     * its answer tells whether the connection may go back.
      */
     private static <T> Uni<T> released(SqlConnection conn, Uni<T> work) {
-        return work.onCancellation().call(conn::close)
-                .onFailure().call(failure -> readOnly(failure) ? endBackend(conn) : conn.close())
-                .call(conn::close);
+        return detached(work.onFailure().call(failure -> readOnly(failure) ? endBackend(conn) : conn.close())
+                .call(conn::close));
+    }
+
+    /** {@code uni}, subscribed now by itself: a caller that cancels (its own timeout) leaves it running to its end. */
+    private static <T> Uni<T> detached(Uni<T> uni) {
+        Promise<T> done = Promise.promise();
+        uni.subscribe().with(done::complete, done::fail);
+        return Uni.createFrom().completionStage(() -> done.future().toCompletionStage());
     }
 
     /** Whether {@code failure} is the server refusing a write, or a read, because it is a standby or read-only. */
@@ -156,10 +183,8 @@ final class DatasourcePool {
      * given back as it closes would be handed out once more. Should it not close within a bound, its socket is closed.
      */
     static Uni<Void> endBackend(SqlConnection conn) {
-        Promise<Void> ended = Promise.promise();
-        // subscribed here, not by the caller: a caller that cancels (its own timeout) must not leave the slot taken
-        ending(conn).subscribe().with(ended::complete, ended::fail);
-        return Uni.createFrom().emitter(e -> ended.future().onComplete(ar -> e.complete(null)));
+        // detached: a caller that cancels must not leave the slot taken
+        return detached(ending(conn)).onFailure().recoverWithNull();
     }
 
     private static Uni<Void> ending(SqlConnection conn) {

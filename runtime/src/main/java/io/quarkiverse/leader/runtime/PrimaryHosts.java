@@ -3,6 +3,7 @@ package io.quarkiverse.leader.runtime;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
+import java.util.function.BooleanSupplier;
 import java.util.function.Predicate;
 
 import io.vertx.core.Future;
@@ -17,19 +18,25 @@ final class PrimaryHosts {
 
     private final ElectionOptions options;
     private final SessionSetup setup;
+    private final BooleanSupplier cancelled;
 
-    PrimaryHosts(ElectionOptions options, SessionSetup setup) {
+    /** {@code cancelled}: whether the election is leaving, when the walk is to go no further. */
+    PrimaryHosts(ElectionOptions options, SessionSetup setup, BooleanSupplier cancelled) {
         this.options = options;
         this.setup = setup;
+        this.cancelled = cancelled;
     }
 
     /** The first session on a primary, on the election's context. */
     Future<BackendSession> open() {
-        return setup.hosts().compose(hosts -> hosts.size() == 1 ? setup.open(hosts.get(0))
-                : openFrom(hosts, 0, new ArrayList<>()));
+        return setup.hosts().compose(hosts -> cancelled.getAsBoolean() ? leaving()
+                : hosts.size() == 1 ? setup.open(hosts.get(0)) : openFrom(hosts, 0, new ArrayList<>()));
     }
 
     private Future<BackendSession> openFrom(List<PgConnectOptions> hosts, int index, List<Skipped> skipped) {
+        if (cancelled.getAsBoolean()) {
+            return leaving();
+        }
         if (index == hosts.size()) {
             return Future.failedFuture(new NoPrimary(skipped, options.datasource()));
         }
@@ -41,6 +48,11 @@ final class PrimaryHosts {
             skipped.add(new Skipped(host, failure));
             return openFrom(hosts, index + 1, skipped);
         });
+    }
+
+    /** No further host once the election is leaving: its connection factory closes soon after. */
+    private static Future<BackendSession> leaving() {
+        return Future.failedFuture(new IllegalStateException("the election is leaving"));
     }
 
     /** A host that gave no session on a primary, and why. */

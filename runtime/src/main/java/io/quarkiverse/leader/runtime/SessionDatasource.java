@@ -71,12 +71,14 @@ public final class SessionDatasource {
                 .runSubscriptionOn(Infrastructure.getDefaultWorkerPool())
                 .ifNoItem().after(bound)
                 .failWith(() -> new CredentialsUnavailable(source + " gave no credentials within " + bound, null))
+                .onItem().ifNull().failWith(() -> new CredentialsUnavailable(source + " gave no credentials (null)", null))
+                // applied before the hop to the context, so that whatever fails here fails the attempt
+                .map(credentials -> hosts.stream().map(host -> apply(host, credentials)).toList())
                 .onFailure(failure -> !(failure instanceof CredentialsUnavailable))
                 .transform(failure -> new CredentialsUnavailable(source + " failed: " + SessionSetup.describe(failure),
                         failure))
                 .subscribe().with(
-                        credentials -> context.runOnContext(v -> promise.complete(hosts.stream()
-                                .map(host -> apply(host, credentials)).toList())),
+                        withCredentials -> context.runOnContext(v -> promise.complete(withCredentials)),
                         failure -> context.runOnContext(v -> promise.fail(failure)));
         return promise.future();
     }

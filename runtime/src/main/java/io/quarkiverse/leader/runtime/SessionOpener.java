@@ -43,7 +43,7 @@ final class SessionOpener {
     SessionOpener(Context context, ElectionOptions options, SessionSetup setup) {
         this.context = context;
         this.options = options;
-        this.hosts = new PrimaryHosts(options, setup);
+        this.hosts = new PrimaryHosts(options, setup, () -> cancelled);
         // the delays run on an event loop of the election's Vert.x (its own, with one loop), not on the application's
         // worker pool, which a busy application may have filled; each attempt then hops to the context
         this.delays = context.owner().nettyEventLoopGroup();
