@@ -96,6 +96,12 @@ public final class ElectionSession {
         return term;
     }
 
+    /** The server backend of the election's session now, or 0 when it has none. */
+    public int backendPid() {
+        SessionAttempt current = attempt;
+        return current == null ? 0 : current.backendPid;
+    }
+
     /** Whether the election has its session to PostgreSQL now (leading or waiting). */
     public boolean connected() {
         return connected;

@@ -1,7 +1,7 @@
 package io.quarkiverse.leader.runtime;
 
-import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.BooleanSupplier;
+import java.util.function.IntSupplier;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
@@ -18,6 +18,11 @@ import io.vertx.sqlclient.Tuple;
  * Ends the session of a leader that holds the lock in the election's database but has stopped confirming it (a paused
  * process, a blocked event loop, a network that swallows its packets). Such a leader has already stopped believing it
  * leads: its lease is shorter than the silence that triggers eviction.
+ * <p>
+ * The checks cost a statement each, so they come no more often than the holder's silence needs: the follower first in
+ * line (of those waiting for the lock, the one with the lowest backend pid; or one that is not waiting) checks again
+ * just after the holder, silent from then on, would have crossed the threshold, and the other followers once per
+ * {@code poll}, so that one of them takes over should the first leave the line.
  */
 final class HungLeaderEviction {
 
@@ -26,82 +31,120 @@ final class HungLeaderEviction {
     /** pg_terminate_backend of a session this role may not end. */
     private static final String INSUFFICIENT_PRIVILEGE = "42501";
 
+    /** A wait, on {@code pg_locks w}, for the lock that {@code pg_locks l} shows held. */
+    private static final String WAITING = """
+            w.locktype = 'advisory' AND NOT w.granted AND w.objsubid = 1 AND w.database = l.database
+              AND w.classid = l.classid AND w.objid = l.objid""";
+
     /**
      * Finds the holder of lock $1 and ends it in the same statement, only if at that moment it still holds the lock
      * here, is idle, has been silent for more than $2 ms and may be ended by this role: a holder that spoke, ran a
-     * statement or let go since the last look, and a session that has taken its pid over since, are left alone.
+     * statement or let go since the last look, and a session that has taken its pid over since, are left alone. Also
+     * whether this follower, whose session's backend is $3 (0 for none), is first in line.
      */
     private static final String EVICT = """
             SELECT a.pid, a.application_name, a.state_change IS NOT NULL AS visible, s.can_end, s.silent_ms,
                    CASE WHEN a.state = 'idle' AND s.silent_ms > $2 AND s.can_end
-                        THEN pg_terminate_backend(a.pid) ELSE false END AS ended
+                        THEN pg_terminate_backend(a.pid) ELSE false END AS ended,
+                   NOT EXISTS (SELECT 1 FROM pg_locks w WHERE %s AND w.pid = $3)
+                     OR NOT EXISTS (SELECT 1 FROM pg_locks w WHERE %s AND w.pid < $3) AS first_in_line
             FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_roles h ON h.oid = a.usesysid,
                  LATERAL (SELECT %s AS can_end,
                    coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms) s
-            WHERE\s""".formatted(EvictionPrivileges.CAN_END) + LockHolder.HELD_HERE;
+            WHERE\s""".formatted(WAITING, WAITING, EvictionPrivileges.CAN_END) + LockHolder.HELD_HERE;
 
     private final Context context;
     private final Supplier<Pool> pool;
     private final ElectionOptions options;
     private final BooleanSupplier leading;
+    private final IntSupplier ownBackend;
     private final EvictionPrivileges privileges;
     private final long thresholdMillis;
-    private final AtomicBoolean checking = new AtomicBoolean();
+    private final long heartbeatMillis;
+    private final long pollMillis;
+    // confined to the context
+    private boolean stopped;
     private long timer = -1;
 
     HungLeaderEviction(Context context, Supplier<Pool> pool, ElectionOptions options, BooleanSupplier leading,
-            String property) {
+            IntSupplier ownBackend, String property) {
         this.context = context;
         this.pool = pool;
         this.options = options;
         this.leading = leading;
+        this.ownBackend = ownBackend;
         this.privileges = new EvictionPrivileges(pool, options, property);
         this.thresholdMillis = options.evictionThreshold().toMillis();
+        this.heartbeatMillis = options.heartbeat().toMillis();
+        this.pollMillis = Math.max(heartbeatMillis, options.poll().toMillis());
     }
 
     void start() {
         context.runOnContext(v -> {
-            timer = context.owner().setPeriodic(options.heartbeat().toMillis(), id -> check());
+            next(heartbeatMillis);
             privileges.check().onFailure(e -> LOG.debugf("Could not check the privileges eviction needs: %s",
                     e.getMessage()));
         });
     }
 
     void stop() {
-        context.runOnContext(v -> context.owner().cancelTimer(timer));
+        context.runOnContext(v -> {
+            stopped = true;
+            context.owner().cancelTimer(timer);
+        });
     }
 
-    private void check() {
-        // one statement at a time: one that hangs on a pooled connection holds the next checks up until the pool's
-        // connection fails, rather than taking another connection each heartbeat
-        if (leading.getAsBoolean() || !checking.compareAndSet(false, true)) {
-            return;
+    /**
+     * One check, on the context: its result is how many milliseconds to wait before the next. One statement at a time:
+     * one that hangs on a pooled connection holds the next checks up until the pool's connection fails, rather than
+     * taking another connection each time.
+     */
+    Future<Long> check() {
+        if (leading.getAsBoolean()) {
+            return Future.succeededFuture(heartbeatMillis); // no statement: a leader has no one to evict
         }
-        pool.get().preparedQuery(EVICT).execute(Tuple.of(options.lock(), thresholdMillis))
+        return pool.get().preparedQuery(EVICT).execute(Tuple.of(options.lock(), thresholdMillis, ownBackend.getAsInt()))
                 .compose(this::outcome)
                 // only should the server's own rule differ from CAN_END: then said once, like any holder it may not end
                 .recover(failure -> failure instanceof PgException e && INSUFFICIENT_PRIVILEGE.equals(e.getSqlState())
                         ? privileges.check().transform(ar -> Future.failedFuture(failure))
-                        : Future.failedFuture(failure))
-                .onComplete(ar -> {
-                    checking.set(false);
-                    if (ar.failed()) {
-                        LOG.debugf("Check for a hung leader failed: %s", ar.cause().getMessage());
-                    }
-                });
+                        : Future.failedFuture(failure));
     }
 
-    private Future<Void> outcome(RowSet<Row> rows) {
+    private void next(long delayMillis) {
+        if (stopped) {
+            return;
+        }
+        timer = context.owner().setTimer(Math.max(1, delayMillis), id -> check().onComplete(ar -> {
+            if (ar.failed()) {
+                LOG.debugf("Check for a hung leader failed: %s", ar.cause().getMessage());
+            }
+            next(ar.succeeded() ? ar.result() : heartbeatMillis);
+        }));
+    }
+
+    private Future<Long> outcome(RowSet<Row> rows) {
         for (Row row : rows) {
             if (Boolean.TRUE.equals(row.getBoolean("ended"))) {
                 LOG.warnf("Instance %s ended the session of the hung leader %s (pid %d): silent for %d ms, longer than"
                         + " lease + heartbeat (%d ms)", options.instanceId(), row.getString("application_name"),
                         row.getInteger("pid"), row.getLong("silent_ms"), thresholdMillis);
-            } else if (!Boolean.TRUE.equals(row.getBoolean("visible"))
-                    || !Boolean.TRUE.equals(row.getBoolean("can_end"))) {
-                return privileges.check(); // a holder this role may not read or end: skipped, and said once
+                return Future.succeededFuture(heartbeatMillis);
             }
+            if (!Boolean.TRUE.equals(row.getBoolean("visible")) || !Boolean.TRUE.equals(row.getBoolean("can_end"))) {
+                // a holder this role may not read or end: skipped, and said once
+                return privileges.check().map(pollMillis);
+            }
+            return Future.succeededFuture(Boolean.TRUE.equals(row.getBoolean("first_in_line"))
+                    ? untilOverdue(row.getLong("silent_ms"))
+                    : pollMillis);
         }
-        return Future.succeededFuture();
+        return Future.succeededFuture(heartbeatMillis); // no holder: one is about to take the lock
+    }
+
+    /** Just after the holder, silent for {@code silentMillis} now and from now on, would have crossed the threshold. */
+    private long untilOverdue(long silentMillis) {
+        long due = thresholdMillis - silentMillis + heartbeatMillis / 4;
+        return Math.min(pollMillis, Math.max(heartbeatMillis, due));
     }
 }

@@ -105,7 +105,7 @@ public class LeaderElectionImpl implements LeaderElection {
         metrics.joined(name);
         if (config.evictHungLeader()) {
             eviction = new HungLeaderEviction(started.context(), pool::vertx, options, started::isLeader,
-                    property(name, "evict-hung-leader"));
+                    started::backendPid, property(name, "evict-hung-leader"));
             eviction.start();
             LOG.infof("Followers end the session of a leader silent for more than %s (%s)", options.evictionThreshold(),
                     property(name, "evict-hung-leader"));
