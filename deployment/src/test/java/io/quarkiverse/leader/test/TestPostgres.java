@@ -210,7 +210,8 @@ public final class TestPostgres {
 
     private static EmbeddedPostgres.Builder builder() {
         return EmbeddedPostgres.builder()
-                .setServerConfig("max_connections", "200")
+                // the scale harness runs 10 instances of 10 elections each: 101 sessions and their pools
+                .setServerConfig("max_connections", "300")
                 .setDataDirectory(dataDirectory)
                 .setCleanDataDirectory(false); // kept across restarts; removed when the JVM exits
     }

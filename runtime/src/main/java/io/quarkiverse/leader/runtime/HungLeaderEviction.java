@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.concurrent.ThreadLocalRandom;
 import java.util.function.BooleanSupplier;
 import java.util.function.IntSupplier;
 import java.util.function.Supplier;
@@ -81,7 +82,8 @@ final class HungLeaderEviction {
 
     void start() {
         context.runOnContext(v -> {
-            next(heartbeatMillis);
+            // the elections of an instance, started together, do not all ask at once
+            next(heartbeatMillis + ThreadLocalRandom.current().nextLong(heartbeatMillis));
             privileges.check().onFailure(e -> LOG.debugf("Could not check the privileges eviction needs: %s",
                     e.getMessage()));
         });
