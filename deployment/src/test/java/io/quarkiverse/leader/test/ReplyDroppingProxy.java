@@ -9,8 +9,11 @@ import java.net.ServerSocket;
 import java.net.Socket;
 import java.net.URI;
 import java.util.Arrays;
+import java.util.concurrent.CountDownLatch;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.AtomicReference;
 
 /**
  * A TCP proxy on loopback in front of the test PostgreSQL that can lose the server's answer to a {@code COMMIT}: the
@@ -27,29 +30,34 @@ public final class ReplyDroppingProxy {
     private final String target;
     private final AtomicBoolean armed;
     private final AtomicInteger dropped;
+    private final AtomicReference<CountDownLatch> hold;
 
+    @SuppressWarnings("unchecked")
     private ReplyDroppingProxy(String databaseUrl, Object[] shared) {
         this.target = databaseUrl;
         this.server = (ServerSocket) shared[0];
         this.armed = (AtomicBoolean) shared[1];
         this.dropped = (AtomicInteger) shared[2];
+        this.hold = (AtomicReference<CountDownLatch>) shared[3];
     }
 
     /**
-     * The proxy of this JVM, started on first use. Quarkus tests load this class in more than one class loader: the
-     * socket and the switches live in JDK types kept in the system properties, so every copy drives the same proxy.
+     * The proxy of this JVM to {@code databaseUrl}, started on first use. Quarkus tests load this class in more than
+     * one class loader: the socket and the switches live in JDK types kept in the system properties, so every copy
+     * drives the same proxy.
      */
     public static synchronized ReplyDroppingProxy shared(String databaseUrl) {
-        Object[] shared = (Object[]) System.getProperties().get(SHARED);
+        String key = SHARED + "." + databaseUrl;
+        Object[] shared = (Object[]) System.getProperties().get(key);
         boolean starting = shared == null;
         if (starting) {
             try {
                 shared = new Object[] { new ServerSocket(0, 50, InetAddress.getLoopbackAddress()), new AtomicBoolean(),
-                        new AtomicInteger() };
+                        new AtomicInteger(), new AtomicReference<CountDownLatch>() };
             } catch (IOException e) {
                 throw new UncheckedIOException(e);
             }
-            System.getProperties().put(SHARED, shared);
+            System.getProperties().put(key, shared);
         }
         ReplyDroppingProxy proxy = new ReplyDroppingProxy(databaseUrl, shared);
         if (starting) {
@@ -67,6 +75,22 @@ public final class ReplyDroppingProxy {
     /** The answer to the next COMMIT, on whichever connection, never reaches the client. */
     public void dropTheReplyToTheNextCommit() {
         armed.set(true);
+    }
+
+    /**
+     * The connection whose answer to COMMIT is lost stays open, the client waiting, until {@link #release()}, or for
+     * 30 s at most: the time for the test to fail the server over.
+     */
+    public void holdTheConnection() {
+        hold.set(new CountDownLatch(1));
+    }
+
+    /** Closes the connection held since its answer was lost. */
+    public void release() {
+        CountDownLatch latch = hold.getAndSet(null);
+        if (latch != null) {
+            latch.countDown();
+        }
     }
 
     public int droppedReplies() {
@@ -104,6 +128,10 @@ public final class ReplyDroppingProxy {
                 }
                 if (!towardsServer && losing.get()) {
                     dropped.incrementAndGet();
+                    CountDownLatch held = hold.get();
+                    if (held != null) {
+                        held.await(30, TimeUnit.SECONDS);
+                    }
                     to.close(); // the client loses its connection; the server has committed by now or soon will
                     return;
                 }
@@ -112,6 +140,8 @@ public final class ReplyDroppingProxy {
             }
         } catch (IOException e) {
             // one side closed: so does the other
+        } catch (InterruptedException e) {
+            Thread.currentThread().interrupt();
         } finally {
             Sockets.closeQuietly(to);
             if (!losing.get()) {

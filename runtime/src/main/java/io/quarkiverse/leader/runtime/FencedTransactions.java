@@ -145,6 +145,7 @@ final class FencedTransactions {
         private final ElectionSession current;
         private final long term;
         private volatile long transactionId;
+        private volatile long timeline;
         private volatile boolean committing;
         private volatile boolean answered; // the server answered COMMIT's round trip with an error: nothing committed
         private volatile T result;
@@ -166,6 +167,7 @@ final class FencedTransactions {
                         for (Row row : last(rows)) {
                             held = row.getLong(0);
                             transactionId = row.getLong(1);
+                            timeline = row.getLong(2);
                         }
                         if (held == null || held != term) {
                             return Uni.createFrom().<T> failure(new FencedException("Term " + term + " of lock " + lock
@@ -227,7 +229,7 @@ final class FencedTransactions {
          */
         Uni<T> afterFailure(Throwable failure) {
             boolean inDoubt = committing && !answered;
-            Uni<String> status = inDoubt ? transactionStatus(transactionId) : Uni.createFrom().item("aborted");
+            Uni<String> status = inDoubt ? transactionStatus(transactionId, timeline) : Uni.createFrom().item("aborted");
             return status.invoke(s -> LOG.debugf("A fenced transaction of lock %d in term %d failed %s (%s): %s", lock,
                     term, inDoubt ? "at COMMIT" : "before COMMIT", failure, s)).onItem().transformToUni(s -> switch (s) {
                         case "committed" -> Uni.createFrom().item(result);
@@ -265,10 +267,17 @@ final class FencedTransactions {
                 .ifNoItem().after(lease).fail();
     }
 
-    /** committed, aborted, in progress, or unknown when the server cannot be asked. */
-    private Uni<String> transactionStatus(long transactionId) {
+    /**
+     * committed, aborted, in progress; or unknown when the server cannot be asked, or when it is on another timeline
+     * than the one the transaction began on (a standby promoted meanwhile): there the same id may have been given to
+     * another transaction, the old primary's last ones never having reached it.
+     */
+    private Uni<String> transactionStatus(long transactionId, long timeline) {
         return lookup(pool.read(terms.transactionStatusSql(), Tuple.of(transactionId))
-                .map(rows -> rows.iterator().next().getString(0))
+                .map(rows -> {
+                    Row row = rows.iterator().next();
+                    return row.getLong(1) == timeline ? row.getString(0) : null;
+                })
                 .onItem().ifNull().continueWith("unknown"))
                 .onFailure().recoverWithItem("unknown");
     }

@@ -40,13 +40,15 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
                 + " to_regclass($1) IS NOT NULL";
     }
 
+    /** The WAL timeline the server writes on now (a primary only): a promotion moves a standby to a new one. */
+    static final String TIMELINE = "('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))::bit(32)::bigint";
+
     /**
      * The first term a server may issue on its current WAL timeline: {@code ((timeline - 1) << 32) + 1}. A promoted
      * standby runs on a higher timeline than its old primary, so its first term is greater than every term the old
      * primary issued, even those whose commits never reached the standby (asynchronous replication).
      */
-    static final String TIMELINE_FIRST_TERM = "((('x' || substr(pg_walfile_name(pg_current_wal_lsn()), 1, 8))"
-            + "::bit(32)::bigint - 1) << 32) + 1";
+    static final String TIMELINE_FIRST_TERM = "((" + TIMELINE + " - 1) << 32) + 1";
 
     /**
      * Begins the next term of {@code lock} for {@code instanceId}, as literals so that it can share one simple query with
@@ -67,11 +69,13 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
 
     /**
      * Begins a fenced transaction in one round trip: bounds its idle time, holds the term row of {@code lock} until it
-     * ends, and reads the transaction's id, by which the outcome of a COMMIT whose answer was lost can be looked up.
+     * ends, and reads the transaction's id and the server's timeline, by which the outcome of a COMMIT whose answer was
+     * lost can be looked up.
      */
     String beginFencedSql(long lock) {
         return "BEGIN; SET LOCAL idle_in_transaction_session_timeout = '" + Math.max(1, idleTimeout.toMillis()) + "ms'; "
-                + "SELECT term, txid_current() FROM " + qualifiedName() + " WHERE lock_key = " + lock + " FOR SHARE";
+                + "SELECT term, txid_current(), " + TIMELINE + " FROM " + qualifiedName() + " WHERE lock_key = " + lock
+                + " FOR SHARE";
     }
 
     /** SQLSTATE invalid_text_representation: what {@link #stillOursSql(long)} fails with, among others. */
@@ -100,9 +104,12 @@ public record TermTable(Optional<String> schema, String table, boolean createTab
                 && error.getErrorMessage().contains(NOT_OURS_TEXT);
     }
 
-    /** What became of transaction $1: committed, aborted, or in progress (the row lock gave it its id already). */
+    /**
+     * What became of transaction $1: committed, aborted, or in progress (the row lock gave it its id already); and the
+     * server's timeline, for the id means that transaction on the timeline it began on only.
+     */
     String transactionStatusSql() {
-        return "SELECT txid_status($1)";
+        return "SELECT txid_status($1), " + TIMELINE;
     }
 
     /** The current term of lock $1, who began it and when. */
