@@ -2,6 +2,7 @@ package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
 import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.function.Function;
 import java.util.function.Predicate;
 
@@ -14,7 +15,6 @@ import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.groups.UniRetry;
 import io.vertx.core.Context;
-import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Row;
@@ -92,25 +92,39 @@ final class DatasourcePool {
      * changed nothing, so it may run again. See {@link #retriedOnReadOnly} for how often.
      */
     <T> Uni<T> onPrimary(Function<SqlConnection, Uni<T>> work) {
-        return retriedOnReadOnly(Uni.createFrom().deferred(() -> connection().chain(conn -> released(conn, work.apply(
-                conn)))), DatasourcePool::readOnly);
+        return retriedOnReadOnly(Uni.createFrom().deferred(() -> onConnection(work)), DatasourcePool::readOnly);
     }
 
     /**
-     * A connection of the pool. The pool's own acquisition timeout bounds the wait; one that comes after its
-     * subscriber cancelled (a caller's timeout) goes straight back, rather than be lost to the pool for good.
+     * {@code work} on a connection of the pool, which is given its way back (see {@link #released}) in the same
+     * callback that receives it: there is no moment at which a caller's cancel could drop it. The pool's own
+     * acquisition timeout bounds the wait; a connection that comes after its caller gave up (its own timeout) goes
+     * straight back, rather than be lost to the pool for good.
      */
-    private Uni<SqlConnection> connection() {
-        Future<io.vertx.sqlclient.SqlConnection> pending = vertx().getConnection();
-        return Uni.createFrom().<io.vertx.sqlclient.SqlConnection> emitter(e -> pending.onComplete(ar -> {
-            if (ar.succeeded()) {
-                e.complete(ar.result());
-            } else {
-                e.fail(ar.cause());
-            }
-        }))
-                .onCancellation().invoke(() -> pending.onSuccess(io.vertx.sqlclient.SqlConnection::close))
-                .map(SqlConnection::newInstance);
+    private <T> Uni<T> onConnection(Function<SqlConnection, Uni<T>> work) {
+        return Uni.createFrom().emitter(e -> {
+            AtomicBoolean gone = new AtomicBoolean(); // before the connection comes, only a cancel ends the emitter
+            e.onTermination(() -> gone.set(true));
+            vertx().getConnection().onComplete(ar -> {
+                if (ar.failed()) {
+                    e.fail(ar.cause());
+                    return;
+                }
+                SqlConnection conn = SqlConnection.newInstance(ar.result());
+                if (gone.get()) {
+                    conn.close().subscribe().with(v -> {
+                    }, f -> LOG.debugf("Could not give a pooled connection back: %s", f));
+                    return;
+                }
+                Uni<T> run;
+                try {
+                    run = work.apply(conn);
+                } catch (RuntimeException failure) {
+                    run = Uni.createFrom().failure(failure);
+                }
+                released(conn, run).subscribe().with(e::complete, e::fail);
+            });
+        });
     }
 
     /**

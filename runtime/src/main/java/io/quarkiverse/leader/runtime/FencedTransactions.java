@@ -1,7 +1,10 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.Optional;
+import java.util.concurrent.CancellationException;
 import java.util.concurrent.TimeoutException;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Function;
 import java.util.function.Supplier;
 
@@ -67,13 +70,16 @@ final class FencedTransactions {
                         + lock + ": fenced transactions run on the leader only"));
             }
             Attempt<T> attempt = new Attempt<>(current, current.term());
-            return connection()
-                    .chain(fenced -> attempt.within(fenced, work, lastStatement, lastStatementFailed)
+            Lending lending = new Lending();
+            return connection(lending)
+                    .chain(fenced -> lending.take(fenced) ? attempt.within(fenced, work, lastStatement,
+                            lastStatementFailed)
                             .onTermination().invoke((item, failure, cancelled) -> {
                                 if (!(failure instanceof DatasourcePool.ReadOnlyServer)) {
                                     release(fenced, failure != null || cancelled); // an ended one is not given back
                                 }
-                            }))
+                            }) : Uni.createFrom().failure(new CancellationException("the fenced call was cancelled")))
+                    .onCancellation().invoke(() -> lending.cancel().ifPresent(fenced -> release(fenced, true)))
                     .onFailure(e -> !(e instanceof FencedException || e instanceof DatasourcePool.ReadOnlyServer))
                     .recoverWithUni(attempt::afterFailure);
         }), DatasourcePool.ReadOnlyServer.class::isInstance);
@@ -81,24 +87,54 @@ final class FencedTransactions {
 
     /**
      * A connection of the pool, taken on a context the fence then knows as the connection's. The pool's own
-     * acquisition timeout bounds the wait (one of ours would drop a connection that came later); one that comes after
-     * its subscriber cancelled goes straight back.
+     * acquisition timeout bounds the wait (one of ours would drop a connection that came later); who releases it is
+     * settled by {@code lending}, so that a cancel at any moment leaves it neither lost nor released twice.
      */
-    private Uni<FencedConnection> connection() {
+    private Uni<FencedConnection> connection(Lending lending) {
         return Uni.createFrom().deferred(() -> {
             Context context = pool.context();
             Future<io.vertx.sqlclient.SqlConnection> pending = FencedConnection.on(context,
                     () -> pool.vertx().getConnection());
-            return Uni.createFrom().<io.vertx.sqlclient.SqlConnection> emitter(e -> pending.onComplete(ar -> {
-                if (ar.succeeded()) {
-                    e.complete(ar.result());
-                } else {
+            return Uni.createFrom().emitter(e -> pending.onComplete(ar -> {
+                if (ar.failed()) {
                     e.fail(ar.cause());
+                    return;
                 }
-            }))
-                    .onCancellation().invoke(() -> pending.onSuccess(io.vertx.sqlclient.SqlConnection::close))
-                    .map(conn -> new FencedConnection(conn, context));
+                FencedConnection fenced = new FencedConnection(ar.result(), context);
+                if (lending.lend(fenced)) {
+                    e.complete(fenced);
+                } else {
+                    ar.result().close(); // came after its caller gave up: straight back
+                }
+            }));
         });
+    }
+
+    /**
+     * Who releases a fenced transaction's connection: the transaction that takes it, or the cancel that comes before
+     * it does. Exactly one of them, whichever comes first.
+     */
+    private static final class Lending {
+
+        private static final Object TAKEN = new Object();
+        private static final Object CANCELLED = new Object();
+        private final AtomicReference<Object> state = new AtomicReference<>();
+
+        /** The connection has come: false when the caller gave up before. */
+        boolean lend(FencedConnection fenced) {
+            return state.compareAndSet(null, fenced);
+        }
+
+        /** The transaction takes the connection it was lent: false when a cancel got it first. */
+        boolean take(FencedConnection fenced) {
+            return state.compareAndSet(fenced, TAKEN);
+        }
+
+        /** The caller gave up: the connection lent and not yet taken, to release. */
+        Optional<FencedConnection> cancel() {
+            Object before = state.getAndUpdate(s -> s == TAKEN ? TAKEN : CANCELLED);
+            return before instanceof FencedConnection fenced ? Optional.of(fenced) : Optional.empty();
+        }
     }
 
     /**

@@ -64,6 +64,7 @@ final class HungLeaderEviction {
     private final long heartbeatMillis;
     private final long pollMillis;
     // confined to the context
+    private boolean started;
     private boolean stopped;
     private long timer = -1;
 
@@ -82,6 +83,10 @@ final class HungLeaderEviction {
 
     void start() {
         context.runOnContext(v -> {
+            if (started) {
+                return;
+            }
+            started = true;
             // the elections of an instance, started together, do not all ask at once
             next(heartbeatMillis + ThreadLocalRandom.current().nextLong(heartbeatMillis));
             privileges.check().onFailure(e -> LOG.debugf("Could not check the privileges eviction needs: %s",
@@ -113,16 +118,23 @@ final class HungLeaderEviction {
                         : Future.failedFuture(failure));
     }
 
+    /** On the context: the next check after {@code delayMillis}, unless stopped by then. */
     private void next(long delayMillis) {
         if (stopped) {
             return;
         }
-        timer = context.owner().setTimer(Math.max(1, delayMillis), id -> check().onComplete(ar -> {
-            if (ar.failed()) {
-                LOG.debugf("Check for a hung leader failed: %s", ar.cause().getMessage());
+        timer = context.owner().setTimer(Math.max(1, delayMillis), id -> {
+            if (stopped) {
+                return;
             }
-            next(ar.succeeded() ? ar.result() : heartbeatMillis);
-        }));
+            // the pool answers on the application's event loop: back to the context for the next one
+            check().onComplete(ar -> context.runOnContext(v -> {
+                if (ar.failed()) {
+                    LOG.debugf("Check for a hung leader failed: %s", ar.cause().getMessage());
+                }
+                next(ar.succeeded() ? ar.result() : heartbeatMillis);
+            }));
+        });
     }
 
     private Future<Long> outcome(RowSet<Row> rows) {
@@ -146,7 +158,7 @@ final class HungLeaderEviction {
 
     /** Just after the holder, silent for {@code silentMillis} now and from now on, would have crossed the threshold. */
     private long untilOverdue(long silentMillis) {
-        long due = thresholdMillis - silentMillis + heartbeatMillis / 4;
-        return Math.min(pollMillis, Math.max(heartbeatMillis, due));
+        long margin = Math.max(1, heartbeatMillis / 4);
+        return Math.min(pollMillis, Math.max(margin, thresholdMillis - silentMillis + margin));
     }
 }
