@@ -16,10 +16,10 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.ReplicatedPostgres;
 import io.quarkiverse.leader.test.ReplyDroppingProxy;
 import io.quarkiverse.leader.test.Sockets;
-import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkiverse.leader.test.TlsPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -42,15 +42,9 @@ class CommitLostAcrossFailoverTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(ReplicatedPostgres.class, TlsPostgres.class, TestPostgres.class,
-                    ReplyDroppingProxy.class, Sockets.class))
-            .overrideConfigKey("quarkus.datasource.db-kind", "postgresql")
-            .overrideConfigKey("quarkus.datasource.devservices.enabled", "false")
-            .overrideConfigKey("quarkus.http.test-port", "0")
-            // the primary through the proxy first, then the standby, which is promoted during the test
-            .overrideConfigKey("quarkus.datasource.reactive.url", PROXY.url() + "," + PG.standbyUrl())
-            .overrideConfigKey("quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()))
+    // the primary through the proxy first, then the standby, which is promoted during the test
+    static final QuarkusUnitTest TEST = LeaderUnitTest.on(PROXY.url() + "," + PG.standbyUrl(), ReplicatedPostgres.class,
+            TlsPostgres.class, ReplyDroppingProxy.class, Sockets.class)
             .overrideConfigKey("quarkus.leader.heartbeat", "1s")
             // longer than the failover: the COMMIT waits for its answer meanwhile
             .overrideConfigKey("quarkus.leader.lease", "15s");

@@ -18,6 +18,7 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.runtime.MessageTable;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.ReplicatedPostgres;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkiverse.leader.test.TlsPostgres;
@@ -42,16 +43,10 @@ class ReadOnlyHostTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(Orders.class, Pings.class, ReplicatedPostgres.class,
-                    TlsPostgres.class, TestPostgres.class))
-            .overrideConfigKey("quarkus.datasource.db-kind", "postgresql")
-            .overrideConfigKey("quarkus.datasource.devservices.enabled", "false")
-            .overrideConfigKey("quarkus.http.test-port", "0")
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.standbyUrl() + "," + PG.primaryUrl())
+    static final QuarkusUnitTest TEST = LeaderUnitTest.on(PG.standbyUrl() + "," + PG.primaryUrl(), Orders.class,
+            Pings.class, ReplicatedPostgres.class, TlsPostgres.class)
             // one connection at a time: each new one goes to the other host than the one before
             .overrideConfigKey("quarkus.datasource.reactive.max-size", "1")
-            .overrideConfigKey("quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()))
             .overrideConfigKey("quarkus.leader.heartbeat", "200ms")
             .overrideConfigKey("quarkus.leader.lease", "2s")
             // wake-ups only: no poll of the leader's takes the pool's connection between the writes

@@ -15,8 +15,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.OnLeaderNotification;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.ReplicatedPostgres;
-import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkiverse.leader.test.TlsPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.pgclient.PgException;
@@ -37,14 +37,8 @@ class ReadOnlyPrimaryTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(Orders.class, ReplicatedPostgres.class, TlsPostgres.class,
-                    TestPostgres.class))
-            .overrideConfigKey("quarkus.datasource.db-kind", "postgresql")
-            .overrideConfigKey("quarkus.datasource.devservices.enabled", "false")
-            .overrideConfigKey("quarkus.http.test-port", "0")
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.primaryUrl())
-            .overrideConfigKey("quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()))
+    static final QuarkusUnitTest TEST = LeaderUnitTest.on(PG.primaryUrl(), Orders.class, ReplicatedPostgres.class,
+            TlsPostgres.class)
             .overrideConfigKey("quarkus.leader.heartbeat", "200ms")
             .overrideConfigKey("quarkus.leader.lease", "2s")
             .overrideConfigKey("quarkus.leader.reconnect-rejected-max-delay", "1s");

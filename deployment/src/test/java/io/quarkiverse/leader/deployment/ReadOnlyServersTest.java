@@ -13,8 +13,8 @@ import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.api.extension.RegisterExtension;
 
 import io.quarkiverse.leader.LeaderElection;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.ReplicatedPostgres;
-import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkiverse.leader.test.TlsPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.vertx.pgclient.PgException;
@@ -34,13 +34,8 @@ class ReadOnlyServersTest {
     private static final Duration WAIT = Duration.ofSeconds(30);
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(ReplicatedPostgres.class, TlsPostgres.class, TestPostgres.class))
-            .overrideConfigKey("quarkus.datasource.db-kind", "postgresql")
-            .overrideConfigKey("quarkus.datasource.devservices.enabled", "false")
-            .overrideConfigKey("quarkus.http.test-port", "0")
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.standbyUrl() + "," + PG.standbyUrl())
-            .overrideConfigKey("quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()))
+    static final QuarkusUnitTest TEST = LeaderUnitTest.on(PG.standbyUrl() + "," + PG.standbyUrl(),
+            ReplicatedPostgres.class, TlsPostgres.class)
             .overrideConfigKey("quarkus.leader.heartbeat", "200ms")
             .overrideConfigKey("quarkus.leader.lease", "1s");
 

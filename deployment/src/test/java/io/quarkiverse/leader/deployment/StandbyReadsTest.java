@@ -20,8 +20,8 @@ import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.LeaderInfo;
 import io.quarkiverse.leader.OnLeaderNotification;
 import io.quarkiverse.leader.runtime.MessageTable;
+import io.quarkiverse.leader.test.LeaderUnitTest;
 import io.quarkiverse.leader.test.ReplicatedPostgres;
-import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkiverse.leader.test.TlsPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 import io.smallrye.mutiny.Uni;
@@ -55,16 +55,10 @@ class StandbyReadsTest {
     }
 
     @RegisterExtension
-    static final QuarkusUnitTest TEST = new QuarkusUnitTest()
-            .withApplicationRoot(jar -> jar.addClasses(Orders.class, ReplicatedPostgres.class, TlsPostgres.class,
-                    TestPostgres.class))
-            .overrideConfigKey("quarkus.datasource.db-kind", "postgresql")
-            .overrideConfigKey("quarkus.datasource.devservices.enabled", "false")
-            .overrideConfigKey("quarkus.http.test-port", "0")
-            .overrideConfigKey("quarkus.datasource.reactive.url", PG.standbyUrl() + "," + PG.primaryUrl())
+    static final QuarkusUnitTest TEST = LeaderUnitTest.on(PG.standbyUrl() + "," + PG.primaryUrl(), Orders.class,
+            ReplicatedPostgres.class, TlsPostgres.class)
             // one connection at a time: each new one goes to the other host than the one before
             .overrideConfigKey("quarkus.datasource.reactive.max-size", "1")
-            .overrideConfigKey("quarkus.leader.lock", Long.toString(TestPostgres.uniqueLock()))
             .overrideConfigKey("quarkus.leader.heartbeat", "200ms")
             .overrideConfigKey("quarkus.leader.lease", "2s")
             // the storage exists on the primary only: the standby stopped replaying before it was made
