@@ -40,11 +40,15 @@ class CommitLostAcrossFailoverTest {
     static final ReplyDroppingProxy PROXY = ReplyDroppingProxy.shared(PG.primaryUrl());
 
     private static final Duration WAIT = Duration.ofSeconds(30);
+    /** The application_name of the pool's connections. */
+    private static final String POOL = "vertx-pg-client";
 
-    @RegisterExtension
     // the primary through the proxy first, then the standby, which is promoted during the test
+    @RegisterExtension
     static final QuarkusUnitTest TEST = LeaderUnitTest.on(PROXY.url() + "," + PG.standbyUrl(), ReplicatedPostgres.class,
             TlsPostgres.class, ReplyDroppingProxy.class, Sockets.class)
+            // after the failover, the lookup is the only user of the pool
+            .overrideConfigKey("quarkus.leader.evict-hung-leader", "false")
             .overrideConfigKey("quarkus.leader.heartbeat", "1s")
             // longer than the failover: the COMMIT waits for its answer meanwhile
             .overrideConfigKey("quarkus.leader.lease", "15s");
@@ -62,16 +66,20 @@ class CommitLostAcrossFailoverTest {
         CompletableFuture<Long> fenced = election.fenced(conn -> conn
                 .preparedQuery("INSERT INTO commit_lost_writes VALUES ($1)").execute(Tuple.of("lost"))
                 .map(rows -> 1L)).subscribeAsCompletionStage();
+        long poolSessions;
         try {
             await().atMost(WAIT).until(() -> PROXY.droppedReplies() == 1);
             PG.stopPrimary(); // its WAL is shipped before it stops: the standby has the commit too
             PG.promoteStandby();
+            poolSessions = PG.sessions(PG.primary(), POOL);
         } finally {
             PROXY.release();
         }
 
         assertThatThrownBy(() -> fenced.get(WAIT.toSeconds(), TimeUnit.SECONDS))
                 .as("the outcome of a COMMIT looked up on another timeline").isInstanceOf(ExecutionException.class);
+        assertThat(PG.sessions(PG.primary(), POOL)).as("pool sessions on the promoted standby: the lookup asked there")
+                .isGreaterThan(poolSessions);
         assertThat(PG.sql(PG.primary(), "SELECT count(*) FROM commit_lost_writes").get(0).getLong(0))
                 .as("rows on the promoted standby: the commit reached it, and the lookup still may not trust its id")
                 .isEqualTo(1);
