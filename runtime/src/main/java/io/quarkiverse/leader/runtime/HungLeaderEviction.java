@@ -22,8 +22,9 @@ import io.vertx.sqlclient.Tuple;
  * <p>
  * The checks cost a statement each, so they come no more often than the holder's silence needs: the follower first in
  * line (of those waiting for the lock, the one with the lowest backend pid; or one that is not waiting) checks again
- * just after the holder, silent from then on, would have crossed the threshold, and the other followers once per
- * {@code poll}, so that one of them takes over should the first leave the line.
+ * just after the holder, silent from then on, would have crossed the threshold, and the other followers a threshold
+ * later still (at most a {@code poll} later), so that one of them takes the watch over should the first leave the
+ * line or fail to end the holder.
  */
 final class HungLeaderEviction {
 
@@ -149,9 +150,11 @@ final class HungLeaderEviction {
                 // a holder this role may not read or end: skipped, and said once
                 return privileges.check().map(pollMillis);
             }
-            return Future.succeededFuture(Boolean.TRUE.equals(row.getBoolean("first_in_line"))
-                    ? untilOverdue(row.getLong("silent_ms"))
-                    : pollMillis);
+            long overdue = untilOverdue(row.getLong("silent_ms"));
+            // the others look a threshold later, when the first in line should have ended such a holder: one that
+            // became first in line since (the lock passed on, the first left) takes the watch over within that
+            return Future.succeededFuture(Boolean.TRUE.equals(row.getBoolean("first_in_line")) ? overdue
+                    : Math.min(pollMillis, overdue + thresholdMillis));
         }
         return Future.succeededFuture(heartbeatMillis); // no holder: one is about to take the lock
     }
