@@ -107,6 +107,7 @@ class ScaleIT {
         section.put("server_cpu_no_instance", serverCpu(Duration.ofSeconds(Math.min(20, CPU_WINDOW.toSeconds()))));
         section.put("sigkill_floor_bare_jvm_ms", summary(sigkillFloor()));
         table.add(row("SIGKILL floor: bare JVM -> waiting session (ms)", section.get("sigkill_floor_bare_jvm_ms")));
+        theOneLeaderCheckSeesTwo();
         long lock = TestPostgres.uniqueLock();
         Map<String, String> config = config(Map.of("quarkus.leader.lock", Long.toString(lock)));
         for (int followers : FOLLOWERS) {
@@ -186,10 +187,32 @@ class ScaleIT {
             takeovers.add(acquiredSince(t0).values().stream().min(Long::compare).orElseThrow() - t0);
             // exactly one follower took the lock, and it stays so
             await().atMost(Duration.ofSeconds(10)).during(Duration.ofMillis(500)).pollInterval(Duration.ofMillis(50))
-                    .until(() -> acquiredSince(t0).size() == 1 && TestPostgres.lockHolders(lock) == 1);
+                    .until(() -> oneNewLeader(t0, lock));
             start(lock, config, SMALL_JVM);
         }
         return takeovers;
+    }
+
+    /** The check of every trial: one instance began to lead at or after t0, and one session holds the lock. */
+    private boolean oneNewLeader(long t0, long lock) {
+        return acquiredSince(t0).size() == 1 && TestPostgres.lockHolders(lock) == 1;
+    }
+
+    /**
+     * The check can fail: two instances that lead at once (each of its own lock, the only way PostgreSQL allows) are
+     * two new leaders to it.
+     */
+    private void theOneLeaderCheckSeesTwo() {
+        long t0 = System.currentTimeMillis();
+        long lock = TestPostgres.uniqueLock();
+        List<AppInstance> two = List.of(start(lock, config(Map.of("quarkus.leader.lock", Long.toString(lock))),
+                SMALL_JVM), start(lock + 1, config(Map.of("quarkus.leader.lock", Long.toString(lock + 1))), SMALL_JVM));
+        await().atMost(Duration.ofSeconds(30)).until(() -> acquiredSince(t0).size() == 2);
+        assertThat(oneNewLeader(t0, lock)).as("the check, with two leaders").isFalse();
+        for (AppInstance instance : two) {
+            instance.stop();
+            live.remove(instance);
+        }
     }
 
     /** The live instances that recorded taking the lead at or after t0, with the first such moment of each. */
