@@ -43,6 +43,7 @@ final class DurableSender {
     private final Duration timeout;
     private final String timeoutProperty;
     private final Set<String> warned = ConcurrentHashMap.newKeySet();
+    private final SendBatches batches;
 
     DurableSender(ObjectMapper mapper, DatasourcePool pool, MessageStore store, Checks checks, Duration timeout,
             String timeoutProperty) {
@@ -52,6 +53,7 @@ final class DurableSender {
         this.checks = checks;
         this.timeout = timeout;
         this.timeoutProperty = timeoutProperty;
+        this.batches = new SendBatches(pool, store);
     }
 
     /** Stores the message in a transaction of its own; the id once it has committed. */
@@ -83,8 +85,8 @@ final class DurableSender {
                 // the caller's own connection is the caller's to choose; the pool's may reach a standby
                 .chain(() -> connection != null
                         ? connection.preparedQuery(store.table().sendSql()).execute(Tuple.of(channel, text))
-                        : pool.write(store.table().sendSql(), Tuple.of(channel, text)))
-                .map(rows -> rows.iterator().next().getLong(0))
+                                .map(rows -> rows.iterator().next().getLong(0))
+                        : batches.send(channel, text))
                 .ifNoItem().after(timeout).failWith(() -> new SendTimeoutException("PostgreSQL did not store the"
                         + " durable message on channel '" + channel + "' within " + timeout + " (" + timeoutProperty
                         + ")"));

@@ -92,6 +92,15 @@ public record MessageTable(Optional<String> schema, String table, String functio
     }
 
     /**
+     * Stores messages $2[i] on channels $1[i] through the function, in one statement and so one transaction: each
+     * message's position (from 1) and its id. The wake-ups of one channel are one notification at commit.
+     */
+    String sendManySql() {
+        return "SELECT m.n, " + qualifiedFunction() + "(m.channel, m.payload)"
+                + " FROM unnest($1::text[], $2::text[]) WITH ORDINALITY AS m(channel, payload, n)";
+    }
+
+    /**
      * The pending messages of channel $1, the lowest ids first: at most $2 of them, and, after the first, only while
      * the payloads before them stay under $4 bytes. A payload over $3 bytes (stored by SQL, past {@code send}'s check)
      * is not read: its size comes instead, and it becomes a dead letter. No high-water mark: handled messages are
