@@ -28,6 +28,7 @@ import io.vertx.core.Context;
 import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.Pool;
 import io.vertx.mutiny.sqlclient.SqlConnection;
+import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Row;
 
 /**
@@ -124,6 +125,59 @@ class DurableSendBatchTest {
                     assertThat(row.getLong(0)).as("messages of the send that gave up").isZero();
                     assertThat(row.getLong(1)).isEqualTo(after);
                 });
+    }
+
+    @Test
+    void aMessageTheTableRefusesFailsItsOwnSendOnly() {
+        election.sendAndAwait("orders", "storage ready");
+        TestPostgres.sql("ALTER TABLE " + TABLE + " ADD CONSTRAINT no_poison CHECK (payload <> 'poison')");
+        try {
+            List<Uni<Long>> sends = new ArrayList<>();
+            SqlConnection held = pool.getConnection().await().atMost(BOUND);
+            try {
+                // the first two leave alone and wait for the connection; the other three then go in one statement
+                for (String payload : List.of("first", "second", "before", "poison", "after")) {
+                    Uni<Long> send = election.send("orders", payload).memoize().indefinitely();
+                    send.subscribe().with(id -> {
+                    }, e -> {
+                    });
+                    sends.add(send);
+                }
+            } finally {
+                held.closeAndAwait();
+            }
+            assertThatThrownBy(() -> sends.get(3).await().atMost(BOUND)).isInstanceOf(PgException.class)
+                    .hasMessageContaining("no_poison");
+            for (int i : new int[] { 0, 1, 2, 4 }) {
+                assertThat(sends.get(i).await().atMost(BOUND)).isPositive();
+            }
+        } finally {
+            TestPostgres.sql("ALTER TABLE " + TABLE + " DROP CONSTRAINT no_poison");
+        }
+    }
+
+    @Test
+    void aCallerWhoseCodeThrowsHoldsUpNoOtherSend() {
+        election.sendAndAwait("orders", "storage ready");
+        List<CompletableFuture<Long>> others = new ArrayList<>();
+        SqlConnection held = pool.getConnection().await().atMost(BOUND);
+        try {
+            // each of the two statements that leave first, and the first of the batch after them, throws on its outcome
+            for (int i = 0; i < 3; i++) {
+                election.send("orders", "throwing " + i).subscribe().with(id -> {
+                    throw new IllegalStateException("the caller's own failure");
+                });
+            }
+            for (int i = 0; i < 2; i++) {
+                others.add(election.send("orders", "beside " + i).subscribeAsCompletionStage());
+            }
+        } finally {
+            held.closeAndAwait();
+        }
+        for (CompletableFuture<Long> other : others) {
+            assertThat(other).succeedsWithin(BOUND).satisfies(id -> assertThat(id).isPositive());
+        }
+        assertThat(election.send("orders", "later").await().atMost(BOUND)).isPositive();
     }
 
     static class Orders {

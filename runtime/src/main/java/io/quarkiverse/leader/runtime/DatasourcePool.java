@@ -17,6 +17,7 @@ import io.smallrye.mutiny.groups.UniRetry;
 import io.vertx.core.Context;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
+import io.vertx.core.impl.VertxInternal;
 import io.vertx.mutiny.sqlclient.Row;
 import io.vertx.mutiny.sqlclient.RowSet;
 import io.vertx.mutiny.sqlclient.SqlConnection;
@@ -51,6 +52,8 @@ final class DatasourcePool {
     private volatile boolean severalHosts;
 
     /** {@code retryBound}: how long a statement that reached a read-only server is tried again on others, at most. */
+    private Context shared; // guarded by this
+
     DatasourcePool(Optional<String> datasource, Duration retryBound) {
         this.datasource = datasource;
         this.retryBound = retryBound;
@@ -233,6 +236,14 @@ final class DatasourcePool {
             super("the connection reached a server that is read-only (a standby): " + SessionSetup.describe(cause),
                     cause);
         }
+    }
+
+    /** An event-loop context of the application's Vert.x that is no caller's, for work on behalf of several. */
+    synchronized Context sharedContext() {
+        if (shared == null) {
+            shared = ((VertxInternal) Arc.container().select(Vertx.class).get()).createEventLoopContext();
+        }
+        return shared;
     }
 
     /** A context of the application's Vert.x, the pool's: the current one, or one for this thread. */

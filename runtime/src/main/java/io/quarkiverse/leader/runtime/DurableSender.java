@@ -12,6 +12,8 @@ import com.fasterxml.jackson.databind.ObjectMapper;
 
 import io.quarkiverse.leader.SendTimeoutException;
 import io.smallrye.mutiny.Uni;
+import io.vertx.core.Context;
+import io.vertx.core.Vertx;
 import io.vertx.mutiny.sqlclient.SqlClient;
 import io.vertx.mutiny.sqlclient.SqlConnection;
 import io.vertx.mutiny.sqlclient.Tuple;
@@ -53,7 +55,7 @@ final class DurableSender {
         this.checks = checks;
         this.timeout = timeout;
         this.timeoutProperty = timeoutProperty;
-        this.batches = new SendBatches(pool, store);
+        this.batches = new SendBatches(pool, store, timeout, pool::sharedContext);
     }
 
     /** Stores the message in a transaction of its own; the id once it has committed. */
@@ -81,12 +83,16 @@ final class DurableSender {
         } catch (IllegalArgumentException e) {
             return Uni.createFrom().failure(e);
         }
-        return store.ready()
-                // the caller's own connection is the caller's to choose; the pool's may reach a standby
-                .chain(() -> connection != null
-                        ? connection.preparedQuery(store.table().sendSql()).execute(Tuple.of(channel, text))
-                                .map(rows -> rows.iterator().next().getLong(0))
-                        : batches.send(channel, text))
+        // the caller's context as it sends, before the storage check may move it elsewhere
+        return Uni.createFrom().deferred(() -> {
+            Context callers = Vertx.currentContext();
+            return store.ready()
+                    // the caller's own connection is the caller's to choose; the pool's may reach a standby
+                    .chain(() -> connection != null
+                            ? connection.preparedQuery(store.table().sendSql()).execute(Tuple.of(channel, text))
+                                    .map(rows -> rows.iterator().next().getLong(0))
+                            : batches.send(channel, text, callers));
+        })
                 .ifNoItem().after(timeout).failWith(() -> new SendTimeoutException("PostgreSQL did not store the"
                         + " durable message on channel '" + channel + "' within " + timeout + " (" + timeoutProperty
                         + ")"));
