@@ -156,30 +156,6 @@ class DurableSendBatchTest {
         }
     }
 
-    @Test
-    void aCallerWhoseCodeThrowsHoldsUpNoOtherSend() {
-        election.sendAndAwait("orders", "storage ready");
-        List<CompletableFuture<Long>> others = new ArrayList<>();
-        SqlConnection held = pool.getConnection().await().atMost(BOUND);
-        try {
-            // each of the two statements that leave first, and the first of the batch after them, throws on its outcome
-            for (int i = 0; i < 3; i++) {
-                election.send("orders", "throwing " + i).subscribe().with(id -> {
-                    throw new IllegalStateException("the caller's own failure");
-                });
-            }
-            for (int i = 0; i < 2; i++) {
-                others.add(election.send("orders", "beside " + i).subscribeAsCompletionStage());
-            }
-        } finally {
-            held.closeAndAwait();
-        }
-        for (CompletableFuture<Long> other : others) {
-            assertThat(other).succeedsWithin(BOUND).satisfies(id -> assertThat(id).isPositive());
-        }
-        assertThat(election.send("orders", "later").await().atMost(BOUND)).isPositive();
-    }
-
     static class Orders {
 
         @OnLeaderNotification(value = "orders", durable = true)

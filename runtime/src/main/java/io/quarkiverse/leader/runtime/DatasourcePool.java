@@ -51,9 +51,9 @@ final class DatasourcePool {
     private volatile io.vertx.mutiny.sqlclient.Pool pool;
     private volatile boolean severalHosts;
 
-    /** {@code retryBound}: how long a statement that reached a read-only server is tried again on others, at most. */
-    private Context shared; // guarded by this
+    private volatile VertxInternal vertx;
 
+    /** {@code retryBound}: how long a statement that reached a read-only server is tried again on others, at most. */
     DatasourcePool(Optional<String> datasource, Duration retryBound) {
         this.datasource = datasource;
         this.retryBound = retryBound;
@@ -238,12 +238,14 @@ final class DatasourcePool {
         }
     }
 
-    /** An event-loop context of the application's Vert.x that is no caller's, for work on behalf of several. */
-    synchronized Context sharedContext() {
-        if (shared == null) {
-            shared = ((VertxInternal) Arc.container().select(Vertx.class).get()).createEventLoopContext();
+    /** A new event-loop context of the application's Vert.x, on the next of its event loops: no caller's. */
+    Context freshContext() {
+        VertxInternal current = vertx;
+        if (current == null) {
+            current = (VertxInternal) Arc.container().select(Vertx.class).get();
+            vertx = current;
         }
-        return shared;
+        return current.createEventLoopContext();
     }
 
     /** A context of the application's Vert.x, the pool's: the current one, or one for this thread. */

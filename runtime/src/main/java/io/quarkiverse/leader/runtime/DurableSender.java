@@ -55,7 +55,7 @@ final class DurableSender {
         this.checks = checks;
         this.timeout = timeout;
         this.timeoutProperty = timeoutProperty;
-        this.batches = new SendBatches(pool, store, timeout, pool::sharedContext);
+        this.batches = new SendBatches(pool, store, timeout.dividedBy(4), pool::freshContext);
     }
 
     /** Stores the message in a transaction of its own; the id once it has committed. */

@@ -11,7 +11,7 @@ import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
-import io.smallrye.common.vertx.VertxContext;
+import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
@@ -46,21 +46,21 @@ final class SendBatches {
     private final DatasourcePool pool;
     private final MessageStore store;
     private final Duration slotBound;
-    private final Supplier<Context> batchContext;
+    private final Supplier<Context> freshContext;
     private final Set<Pending> waiting = new LinkedHashSet<>(); // in arrival order; a withdrawal is O(1)
     private long waitingChars;
     private int inFlight;
 
     /**
      * @param slotBound how long a statement may hold its place before the next may leave (it runs on, detached)
-     * @param batchContext where a statement of several senders runs: none of theirs, so that no request's
-     *        context-local data (a trace, say) goes with the others' messages
+     * @param freshContext a new event-loop context, for a statement of senders of several contexts: none of theirs, so
+     *        that no request's context-local data (a trace, say) goes with the others' messages
      */
-    SendBatches(DatasourcePool pool, MessageStore store, Duration slotBound, Supplier<Context> batchContext) {
+    SendBatches(DatasourcePool pool, MessageStore store, Duration slotBound, Supplier<Context> freshContext) {
         this.pool = pool;
         this.store = store;
         this.slotBound = slotBound;
-        this.batchContext = batchContext;
+        this.freshContext = freshContext;
     }
 
     /**
@@ -82,11 +82,15 @@ final class SendBatches {
                 }
             }
             if (alone) {
+                e.onTermination(() -> pending.gone = true);
                 run(List.of(pending), null);
                 return;
             }
             // a caller that gives up while its message waits takes it out: it is never stored
-            e.onTermination(() -> withdraw(pending));
+            e.onTermination(() -> {
+                pending.gone = true;
+                withdraw(pending);
+            });
             if (batch != null) {
                 run(batch, new AtomicBoolean());
             }
@@ -126,28 +130,55 @@ final class SendBatches {
      * every later send).
      */
     private void run(List<Pending> batch, AtomicBoolean slot) {
-        if (batch.size() == 1) {
-            send(batch, slot);
-        } else {
-            VertxContext.createNewDuplicatedContext(batchContext.get()).runOnContext(v -> send(batch, slot));
+        try {
+            // the senders' own context when they share one (one request sending many); else none of theirs
+            Context target = commonContext(batch);
+            if (target == null && batch.size() > 1) {
+                target = freshContext.get();
+            }
+            if (target == null || Vertx.currentContext() == target) {
+                send(batch, slot);
+            } else {
+                target.runOnContext(v -> send(batch, slot));
+            }
+        } catch (RuntimeException failure) { // a Vert.x that is closing: the batch fails, its place is freed
+            batch.forEach(pending -> pending.fail(failure));
+            if (slot != null) {
+                free(slot);
+            }
         }
+    }
+
+    /** The context all of {@code batch}'s senders sent from, or {@code null} when they differ or have none. */
+    private static Context commonContext(List<Pending> batch) {
+        Context first = batch.get(0).context;
+        for (Pending pending : batch) {
+            if (pending.context != first) {
+                return null;
+            }
+        }
+        return first;
     }
 
     private void send(List<Pending> batch, AtomicBoolean slot) {
         Uni<Long[]> statement;
         try {
             statement = statement(batch);
+            if (slot != null) {
+                Vertx vertx = Vertx.currentContext() != null ? Vertx.currentContext().owner() : freshContext.get().owner();
+                long timer = vertx.setTimer(Math.max(1, slotBound.toMillis()), id -> free(slot));
+                // the place first, then the outcomes: the next statement need not wait for the callers' code
+                statement = statement.onTermination().invoke(() -> {
+                    vertx.cancelTimer(timer);
+                    free(slot);
+                });
+            }
         } catch (RuntimeException failure) {
-            statement = Uni.createFrom().failure(failure);
-        }
-        if (slot != null) {
-            Vertx vertx = batchContext.get().owner();
-            long timer = vertx.setTimer(Math.max(1, slotBound.toMillis()), id -> free(slot));
-            // the place first, then the outcomes: the next statement need not wait for the callers' code
-            statement = statement.onTermination().invoke(() -> {
-                vertx.cancelTimer(timer);
+            batch.forEach(pending -> pending.fail(failure));
+            if (slot != null) {
                 free(slot);
-            });
+            }
+            return;
         }
         statement.subscribe().with(ids -> {
             for (int i = 0; i < batch.size(); i++) {
@@ -155,13 +186,26 @@ final class SendBatches {
             }
         }, failure -> {
             if (batch.size() > 1 && onlySomeMayFail(failure)) {
-                // one message the table refuses (a constraint, a trigger) must not fail the others: each again, alone
+                // nothing committed; one message the table refuses (a constraint, a trigger) must not fail the others:
+                // each again alone, one after the other, but those whose callers gave up meanwhile
                 LOG.debugf("A statement of %d durable sends failed (%s): sending each alone", batch.size(), failure);
-                batch.forEach(pending -> send(List.of(pending), null));
+                Multi.createFrom().iterable(batch).filter(pending -> !pending.gone)
+                        .onItem().transformToUniAndConcatenate(this::alone)
+                        .subscribe().with(v -> {
+                        });
                 return;
             }
             batch.forEach(pending -> pending.fail(failure));
         });
+    }
+
+    /** {@code pending} in a statement of its own: completes once its caller has the outcome. */
+    private Uni<Void> alone(Pending pending) {
+        return statement(List.of(pending))
+                .invoke(ids -> pending.complete(ids[0]))
+                .onFailure().invoke(pending::fail)
+                .replaceWithVoid()
+                .onFailure().recoverWithNull();
     }
 
     /** An error of the data (class 22), a constraint (23) or a function or trigger (P0): about some rows, maybe. */
@@ -214,6 +258,7 @@ final class SendBatches {
         private final String payload;
         private final UniEmitter<? super Long> emitter;
         private final Context context;
+        private volatile boolean gone; // its caller has its outcome, or gave up
 
         Pending(String channel, String payload, UniEmitter<? super Long> emitter, Context context) {
             this.channel = channel;
@@ -235,12 +280,16 @@ final class SendBatches {
          * Whatever the caller's code throws stays with it: the other senders of the batch still get their outcome.
          */
         private void onCallersContext(Runnable outcome) {
-            try {
-                if (context == null || Vertx.currentContext() == context) {
-                    outcome.run();
-                } else {
+            if (context != null && Vertx.currentContext() != context) {
+                try {
                     context.runOnContext(v -> outcome.run());
+                    return;
+                } catch (RuntimeException closed) { // its context is closing: the outcome all the same, here
+                    LOG.debugf("Could not reach the context of a durable send's caller: %s", closed);
                 }
+            }
+            try {
+                outcome.run();
             } catch (RuntimeException e) {
                 LOG.debugf("The caller of a durable send failed on its outcome: %s", e);
             }
