@@ -1,7 +1,9 @@
 package io.quarkiverse.leader.runtime;
 
 import java.time.Duration;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.Iterator;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -49,6 +51,7 @@ final class SendBatches {
     private final Supplier<Context> freshContext;
     private final Set<Pending> waiting = new LinkedHashSet<>(); // in arrival order; a withdrawal is O(1)
     private long waitingChars;
+    private final Deque<Slot> active = new ArrayDeque<>(); // the places taken, oldest first
     private int inFlight;
 
     /**
@@ -71,8 +74,9 @@ final class SendBatches {
         return Uni.createFrom().emitter(e -> {
             Pending pending = new Pending(channel, payload, e, callers);
             boolean alone;
-            List<Pending> batch = null;
+            Batch batch = null;
             synchronized (this) {
+                expire();
                 // the queue is full: alone, beside the batches, as unbatched sends would
                 alone = waiting.size() >= WAITING || waitingChars + payload.length() > WAITING_CHARS;
                 if (!alone) {
@@ -92,9 +96,22 @@ final class SendBatches {
                 withdraw(pending);
             });
             if (batch != null) {
-                run(batch, new AtomicBoolean());
+                run(batch.messages, batch.slot);
             }
         });
+    }
+
+    /**
+     * Gives up the places of statements that have held them for {@link #slotBound}: a connection that never answers
+     * must not hold up every later send. Such a statement runs on, detached.
+     */
+    private void expire() {
+        long now = System.nanoTime();
+        while (!active.isEmpty() && now - active.peekFirst().since > slotBound.toNanos()) {
+            if (active.pollFirst().compareAndSet(false, true)) {
+                inFlight--;
+            }
+        }
     }
 
     private synchronized void withdraw(Pending pending) {
@@ -103,8 +120,8 @@ final class SendBatches {
         }
     }
 
-    /** The next batch, taken off the queue, when a statement may leave now. */
-    private List<Pending> next() {
+    /** The next batch, taken off the queue with a place of its own, when a statement may leave now. */
+    private Batch next() {
         if (inFlight >= IN_FLIGHT || waiting.isEmpty()) {
             return null;
         }
@@ -121,15 +138,24 @@ final class SendBatches {
             batch.add(pending);
         }
         inFlight++;
-        return batch;
+        Slot slot = new Slot();
+        active.addLast(slot);
+        return new Batch(batch, slot);
+    }
+
+    /** Messages that go in one statement, and the place it holds. */
+    private record Batch(List<Pending> messages, Slot slot) {
+    }
+
+    /** One of the {@link #IN_FLIGHT} places; given up once, when its statement ends or it expires. */
+    private static final class Slot extends AtomicBoolean {
+        final long since = System.nanoTime();
     }
 
     /**
-     * Sends {@code batch}. {@code slot}, when it holds one of the {@link #IN_FLIGHT} places, is given up once: when the
-     * statement ends, or after {@link #slotBound} should it not (a connection that never answers must not hold up
-     * every later send).
+     * Sends {@code batch}; {@code slot} is its place, when it holds one (see {@link #expire()}).
      */
-    private void run(List<Pending> batch, AtomicBoolean slot) {
+    private void run(List<Pending> batch, Slot slot) {
         try {
             // the senders' own context when they share one (one request sending many); else none of theirs
             Context target = commonContext(batch);
@@ -160,18 +186,13 @@ final class SendBatches {
         return first;
     }
 
-    private void send(List<Pending> batch, AtomicBoolean slot) {
+    private void send(List<Pending> batch, Slot slot) {
         Uni<Long[]> statement;
         try {
             statement = statement(batch);
             if (slot != null) {
-                Vertx vertx = Vertx.currentContext() != null ? Vertx.currentContext().owner() : freshContext.get().owner();
-                long timer = vertx.setTimer(Math.max(1, slotBound.toMillis()), id -> free(slot));
                 // the place first, then the outcomes: the next statement need not wait for the callers' code
-                statement = statement.onTermination().invoke(() -> {
-                    vertx.cancelTimer(timer);
-                    free(slot);
-                });
+                statement = statement.onTermination().invoke(() -> free(slot));
             }
         } catch (RuntimeException failure) {
             batch.forEach(pending -> pending.fail(failure));
@@ -215,17 +236,19 @@ final class SendBatches {
                         || e.getSqlState().startsWith("P0"));
     }
 
-    private void free(AtomicBoolean slot) {
+    private void free(Slot slot) {
         if (!slot.compareAndSet(false, true)) {
-            return;
+            return; // expired
         }
-        List<Pending> batch;
+        Batch batch;
         synchronized (this) {
+            active.remove(slot);
             inFlight--;
+            expire();
             batch = next();
         }
         if (batch != null) {
-            run(batch, new AtomicBoolean());
+            run(batch.messages, batch.slot);
         }
     }
 
