@@ -86,7 +86,6 @@ final class SendBatches {
                 }
             }
             if (alone) {
-                e.onTermination(() -> pending.gone = true);
                 run(List.of(pending), null);
                 return;
             }
@@ -167,11 +166,16 @@ final class SendBatches {
             } else {
                 target.runOnContext(v -> send(batch, slot));
             }
-        } catch (RuntimeException failure) { // a Vert.x that is closing: the batch fails, its place is freed
-            batch.forEach(pending -> pending.fail(failure));
-            if (slot != null) {
-                free(slot);
-            }
+        } catch (RuntimeException failure) { // a Vert.x that is closing
+            failAll(batch, slot, failure);
+        }
+    }
+
+    /** The batch fails before its statement is sent, and its place is freed. */
+    private void failAll(List<Pending> batch, Slot slot, RuntimeException failure) {
+        batch.forEach(pending -> pending.fail(failure));
+        if (slot != null) {
+            free(slot);
         }
     }
 
@@ -195,10 +199,7 @@ final class SendBatches {
                 statement = statement.onTermination().invoke(() -> free(slot));
             }
         } catch (RuntimeException failure) {
-            batch.forEach(pending -> pending.fail(failure));
-            if (slot != null) {
-                free(slot);
-            }
+            failAll(batch, slot, failure);
             return;
         }
         statement.subscribe().with(ids -> {
@@ -281,7 +282,7 @@ final class SendBatches {
         private final String payload;
         private final UniEmitter<? super Long> emitter;
         private final Context context;
-        private volatile boolean gone; // its caller has its outcome, or gave up
+        private volatile boolean gone; // its caller has its outcome, or gave up: set while it waits for a statement
 
         Pending(String channel, String payload, UniEmitter<? super Long> emitter, Context context) {
             this.channel = channel;
