@@ -24,8 +24,9 @@ import io.vertx.sqlclient.Tuple;
 
 /**
  * What the lock's holder does between a follower's look-up and the moment its eviction reaches the server decides the
- * eviction: the follower's statement that ends a session is held on its way (a proxy) while the holder speaks, runs a
- * statement, or gives the lock up to another session, and the holder survives each time. Only the session that is
+ * eviction: the follower's lock statement, which ends a hung holder, is held on its way (a proxy) while the holder
+ * speaks, runs a statement, or gives the lock up to another session, and the holder survives each time. Only the session that
+ * is
  * idle, silent past the threshold and holding the lock when the statement runs is ended.
  */
 class EvictionRaceTest {
@@ -45,9 +46,10 @@ class EvictionRaceTest {
             .overrideConfigKey("quarkus.leader.instance-id", "race")
             .overrideConfigKey("quarkus.leader.lease", "1s")
             .overrideConfigKey("quarkus.leader.heartbeat", "200ms")
-            // tries the lock every poll rather than waiting in line: the test's own successor is first in line
+            // tries the lock with each look rather than waiting in line, where the test's own successor waits
             .overrideConfigKey("quarkus.leader.acquire", "poll")
-            .overrideConfigKey("quarkus.leader.poll", "1s")
+            // the looks come at the threshold's pace; a long poll keeps the session open while the proxy holds one
+            .overrideConfigKey("quarkus.leader.poll", "30s")
             // no term table at first: the election cannot lead before the test's holder has the lock
             .overrideConfigKey("quarkus.leader.fencing.create-table", "false")
             .setAfterAllCustomizer(() -> {
@@ -96,6 +98,8 @@ class EvictionRaceTest {
                     .until(() -> !TestPostgres.alive(successorPid));
             await("a session that no longer holds the lock is not ended").during(Duration.ofMillis(500))
                     .atMost(Duration.ofSeconds(5)).until(() -> TestPostgres.alive(pid));
+            // the election's next lock statements, which look for a hung holder too, go through from now on
+            PROXY.passAll();
             await().atMost(WAIT).until(election::isLeader);
             assertThat(TestPostgres.lockHolders(DATABASE_URL, election.lock())).isEqualTo(1);
         } finally {

@@ -5,31 +5,34 @@ import static org.awaitility.Awaitility.await;
 
 import java.time.Duration;
 import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
 
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
 import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.datasource.common.runtime.DataSourceUtil;
-import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
 import io.vertx.pgclient.PgConnectOptions;
 import io.vertx.pgclient.PgConnection;
-import io.vertx.sqlclient.Pool;
-import io.vertx.sqlclient.PoolOptions;
+import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.RowSet;
 import io.vertx.sqlclient.Tuple;
 
 /**
- * How often a follower looks for a hung leader: the first in line of those waiting for the lock (the lowest backend
- * pid), or one that does not wait, looks again just after the holder, silent from then on, would have crossed the
- * threshold; any other waiter a threshold later still, so that it takes the watch over should the first not end the
- * holder (here the poll, an hour, is never the bound). Each look costs the server a statement on {@code pg_locks} and
- * {@code pg_stat_activity}. The holder here is a session of the test's own that says nothing.
+ * How often a follower looks for a hung leader, the look being part of its own lock statement: the first in line (no
+ * session with a lower backend pid waits for the lock) looks again just after the holder, silent from then on, would
+ * have crossed the threshold; any other follower a threshold later still, so that it takes the watch over should the
+ * first not end the holder (here the poll, an hour, is never the bound). The wait of each statement ends when its next
+ * look is due, whatever the session's {@code lock_timeout}. The holder is a session of the test's own.
  */
 class EvictionCadenceTest {
 
@@ -39,53 +42,89 @@ class EvictionCadenceTest {
 
     private final long lock = TestPostgres.uniqueLock();
     private final List<PgConnection> sessions = new ArrayList<>();
-    private Vertx vertx;
-    private Pool pool;
-
-    @BeforeEach
-    void start() {
-        vertx = Vertx.vertx();
-        pool = Pool.pool(vertx, PgConnectOptions.fromUri(TestPostgres.url()), new PoolOptions().setMaxSize(1));
-    }
 
     @AfterEach
     void stop() {
         sessions.forEach(PgConnection::close);
-        TestPostgres.await(pool.close());
-        TestPostgres.await(vertx.close());
     }
 
     @Test
     void onlyTheFirstInLineLooksAsOftenAsTheHoldersSilenceNeeds() {
-        TestPostgres.holdLock(session("leader:cadence-holder"), lock);
-        int first = waitForLock(session("leader:cadence-a"));
-        int second = waitForLock(session("leader:cadence-b"));
-        int lower = Math.min(first, second);
-        int higher = Math.max(first, second);
+        PgConnection holder = session("leader:cadence-holder");
+        TestPostgres.holdLock(holder, lock);
+        List<PgConnection> followers = List.of(session("leader:cadence-a"), session("leader:cadence-b"),
+                session("leader:cadence-c"));
+        Map<PgConnection, Integer> pids = new HashMap<>();
+        followers.forEach(follower -> pids.put(follower, pid(follower)));
+        List<PgConnection> byPid = new ArrayList<>(followers);
+        byPid.sort(Comparator.comparing(pids::get));
+        PgConnection lowest = byPid.get(0);
+        PgConnection middle = byPid.get(1);
+        PgConnection highest = byPid.get(2);
+
+        // the middle one waits first, plainly; the lowest looks with a waiter above it only, the highest behind both
+        Future<RowSet<Row>> plain = middle.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(lock));
+        awaitWaiting(pids.get(middle));
+        Future<RowSet<Row>> first = eviction(LEASE).lock(true, lowest, false, 0);
+        awaitWaiting(pids.get(lowest));
+        Future<RowSet<Row>> behind = eviction(LEASE).lock(true, highest, false, 0);
+        awaitWaiting(pids.get(highest));
+        assertThat(TestPostgres.lockHolders(lock)).as("the holder, silent for less than the threshold").isEqualTo(1);
+
+        // the lock passes down the line, so that each statement returns what its look found
+        TestPostgres.await(holder.query("SELECT pg_advisory_unlock_all()").execute());
+        TestPostgres.await(plain);
+        TestPostgres.await(middle.query("SELECT pg_advisory_unlock_all()").execute());
+        Row firstRow = TestPostgres.await(first).iterator().next();
+        TestPostgres.await(lowest.query("SELECT pg_advisory_unlock_all()").execute());
+        Row behindRow = TestPostgres.await(behind).iterator().next();
 
         long threshold = LEASE.plus(HEARTBEAT).toMillis();
-        long firstInLine = next(lower);
+        long firstInLine = firstRow.getLong("next_ms");
+        assertThat(firstRow.getBoolean("locked")).isTrue();
         assertThat(firstInLine).as("next look of the first in line, ms").isGreaterThan(HEARTBEAT.toMillis())
                 .isLessThanOrEqualTo(threshold + HEARTBEAT.toMillis() / 4);
         // a threshold after the first in line, at most a poll (here an hour) later
-        assertThat(next(higher)).as("next look of a follower behind it, ms").isGreaterThan(firstInLine)
+        assertThat(behindRow.getLong("next_ms")).as("next look of a follower behind it, ms").isGreaterThan(firstInLine)
                 .isLessThanOrEqualTo(2 * threshold + HEARTBEAT.toMillis() / 4);
-        assertThat(next(0)).as("next look of a follower with no session that waits, ms")
-                .isGreaterThan(HEARTBEAT.toMillis()).isLessThanOrEqualTo(threshold + HEARTBEAT.toMillis() / 4);
-        assertThat(TestPostgres.lockHolders(lock)).as("the holder, silent for less than the threshold").isEqualTo(1);
     }
 
     @Test
     void withNoHolderTheNextLookComesAfterAHeartbeat() {
-        assertThat(next(0)).isEqualTo(HEARTBEAT.toMillis());
+        PgConnection follower = session("leader:cadence-alone");
+        Row row = TestPostgres.await(eviction(LEASE).lock(false, follower, false, 0)).iterator()
+                .next();
+        assertThat(row.getBoolean("locked")).as("tried and taken").isTrue();
+        assertThat(row.getLong("next_ms")).isEqualTo(HEARTBEAT.toMillis());
     }
 
-    /** The delay a check of the follower whose session has backend {@code pid} chooses before its next one. */
-    private long next(int pid) {
-        Context context = vertx.getOrCreateContext();
-        HungLeaderEviction eviction = new HungLeaderEviction(context, () -> pool, options(), () -> false, () -> pid,
-                "quarkus.leader.evict-hung-leader");
-        return TestPostgres.await(eviction.check());
+    @Test
+    void theWaitEndsWhenTheNextLookIsDueNotAfterThePoll() {
+        // a holder that speaks every 100 ms is never overdue: the first in line looks again after about the threshold
+        Duration lease = Duration.ofSeconds(1);
+        PgConnection holder = session("leader:cadence-speaking");
+        TestPostgres.holdLock(holder, lock);
+        Vertx vertx = Vertx.vertx();
+        try {
+            vertx.setPeriodic(100, id -> holder.query("SELECT 1").execute());
+            PgConnection follower = session("leader:cadence-waiting");
+            TestPostgres.await(follower.query("SET lock_timeout = '" + POLL.toMillis() + "ms'").execute());
+            Future<RowSet<Row>> look = eviction(lease).lock(true, follower, false, 0);
+            await().atMost(Duration.ofSeconds(15)).until(look::isComplete);
+            assertThat(look.cause()).as("the wait, ended by the statement's own lock_timeout")
+                    .isInstanceOfSatisfying(PgException.class, e -> assertThat(e.getSqlState()).isEqualTo("55P03"));
+            assertThat(TestPostgres.lockHolders(lock)).as("the holder, never silent past the threshold").isEqualTo(1);
+            Row timeout = TestPostgres.await(follower.query("SHOW lock_timeout").execute()).iterator().next();
+            assertThat(timeout.getString(0)).as("the session's own lock_timeout, untouched").isEqualTo("1h");
+        } finally {
+            TestPostgres.await(vertx.close());
+        }
+    }
+
+    private HungLeaderEviction eviction(Duration lease) {
+        return new HungLeaderEviction(() -> {
+            throw new AssertionError("no statement through the pool");
+        }, options(lease), "quarkus.leader.evict-hung-leader");
     }
 
     private PgConnection session(String applicationName) {
@@ -94,20 +133,21 @@ class EvictionCadenceTest {
         return conn;
     }
 
-    /** Starts waiting for the lock on {@code conn} (the wait goes on) and returns its backend pid once it waits. */
-    private int waitForLock(PgConnection conn) {
-        int pid = TestPostgres.await(conn.query("SELECT pg_backend_pid()").execute()).iterator().next().getInteger(0);
-        conn.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(lock));
-        await().atMost(Duration.ofSeconds(10)).until(() -> TestPostgres.sql("SELECT count(*) FROM pg_locks"
-                + " WHERE pid = $1 AND locktype = 'advisory' AND NOT granted", pid).get(0).getLong(0) == 1);
-        return pid;
+    private static int pid(PgConnection conn) {
+        return TestPostgres.await(conn.query("SELECT pg_backend_pid()").execute()).iterator().next().getInteger(0);
     }
 
-    private ElectionOptions options() {
+    /** Once the session of backend {@code pid} waits for the lock. */
+    private void awaitWaiting(int pid) {
+        await().atMost(Duration.ofSeconds(10)).until(() -> TestPostgres.sql("SELECT count(*) FROM pg_locks"
+                + " WHERE pid = $1 AND locktype = 'advisory' AND NOT granted", pid).get(0).getLong(0) == 1);
+    }
+
+    private ElectionOptions options(Duration lease) {
         TermTable terms = new TermTable(Optional.empty(), TermTable.DEFAULT_TABLE, true, Duration.ofSeconds(1),
                 "quarkus.leader.fencing.create-table");
         return new ElectionOptions(PgConnectOptions.fromUri(TestPostgres.url()), lock, "cadence", List.of(),
-                AcquireStrategy.WAIT, POLL, HEARTBEAT, LEASE, Duration.ofMillis(50), Duration.ofMillis(500),
+                AcquireStrategy.WAIT, POLL, HEARTBEAT, lease, Duration.ofMillis(50), Duration.ofMillis(500),
                 Duration.ofSeconds(5), Duration.ofSeconds(2), terms,
                 SessionDatasource.withoutProvider(DataSourceUtil.DEFAULT_DATASOURCE_NAME),
                 PoolerCheck.fix(LeaderElection.DEFAULT_NAME, Optional.empty()));

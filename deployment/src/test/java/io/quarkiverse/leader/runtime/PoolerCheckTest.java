@@ -15,6 +15,7 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.condition.EnabledIf;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
+import org.junit.jupiter.params.provider.ValueSource;
 
 import io.quarkiverse.leader.LeaderElection;
 import io.quarkiverse.leader.runtime.LeaderConfig.AcquireStrategy;
@@ -204,9 +205,9 @@ class PoolerCheckTest {
      * if both had passed the check by chance: a session advisory lock is re-entrant, so without the lock statement's
      * own check both would lead.
      */
-    @ParameterizedTest(name = "acquire {0}")
-    @CsvSource({ "WAIT", "POLL" })
-    void twoSessionsOnOneBackendNeverBothTakeTheLock(AcquireStrategy acquire) {
+    @ParameterizedTest(name = "acquire {0}, looking for a hung leader {1}")
+    @CsvSource({ "WAIT, false", "POLL, false", "WAIT, true", "POLL, true" })
+    void twoSessionsOnOneBackendNeverBothTakeTheLock(AcquireStrategy acquire, boolean look) {
         // as the docs configure a datasource behind a transaction-mode pooler
         PgConnectOptions options = PgConnectOptions.fromUri(PgBouncer.of("transaction", 1).url()).setUseLayer7Proxy(true);
         long lock = TestPostgres.uniqueLock();
@@ -220,14 +221,14 @@ class PoolerCheckTest {
             assertThat(backendPid(second)).as("one server connection: one backend for both").isEqualTo(pid);
             CompletableFuture<Long> firstLeads = new CompletableFuture<>();
             CompletableFuture<String> firstLost = new CompletableFuture<>();
-            attempts.add(acquire(election, new BackendSession(first, pid), firstLeads, firstLost));
+            attempts.add(acquire(election, look, new BackendSession(first, pid), firstLeads, firstLost));
             assertThat(CompletableFuture.anyOf(firstLeads, firstLost)).succeedsWithin(Duration.ofSeconds(5));
             assertThat(firstLost).isNotDone();
             assertThat(firstLeads).isDone();
 
             CompletableFuture<Long> secondLeads = new CompletableFuture<>();
             CompletableFuture<String> secondLost = new CompletableFuture<>();
-            attempts.add(acquire(election, new BackendSession(second, pid), secondLeads, secondLost));
+            attempts.add(acquire(election, look, new BackendSession(second, pid), secondLeads, secondLost));
             assertThat(secondLost).succeedsWithin(Duration.ofSeconds(5)).asString()
                     .contains("its backend (pid " + pid + ") held the election's lock already, for another client")
                     .contains("Connect the election to PostgreSQL directly");
@@ -241,8 +242,9 @@ class PoolerCheckTest {
     }
 
     /** A lock statement that a pooler runs on another backend than the session was checked on takes no lock. */
-    @Test
-    void aLockStatementOnAnotherBackendTakesNoLock() {
+    @ParameterizedTest(name = "looking for a hung leader {0}")
+    @ValueSource(booleans = { false, true })
+    void aLockStatementOnAnotherBackendTakesNoLock(boolean look) {
         PgConnectOptions options = PgConnectOptions.fromUri(PgBouncer.of("transaction", 3).url()).setUseLayer7Proxy(true);
         long lock = TestPostgres.uniqueLock();
         ElectionOptions election = options(options, lock, AcquireStrategy.POLL);
@@ -254,7 +256,7 @@ class PoolerCheckTest {
             CompletableFuture<String> lost = new CompletableFuture<>();
             // as if the session had been checked on a backend that the pooler has given to someone else since
             int elsewhere = pid + 1_000_000;
-            attempt = acquire(election, new BackendSession(conn, elsewhere), leads, lost);
+            attempt = acquire(election, look, new BackendSession(conn, elsewhere), leads, lost);
             assertThat(lost).succeedsWithin(Duration.ofSeconds(5)).asString()
                     .contains("the session was checked on backend pid " + elsewhere + ", its lock statement ran on pid");
             assertThat(TestPostgres.lockHolders(lock)).as("sessions holding the lock on the server").isZero();
@@ -267,10 +269,14 @@ class PoolerCheckTest {
         }
     }
 
-    private static SessionAttempt acquire(ElectionOptions election, BackendSession session,
+    /** Takes the lock on {@code session}, the lock statement looking for a hung leader if {@code look}. */
+    private static SessionAttempt acquire(ElectionOptions election, boolean look, BackendSession session,
             CompletableFuture<Long> leads, CompletableFuture<String> lost) {
         SessionAttempt attempt = new SessionAttempt(vertx, session, (a, reason) -> lost.complete(reason));
-        LockAcquisition acquisition = new LockAcquisition(election, new Lease(Duration.ofSeconds(5)), a -> {
+        HungLeaderEviction eviction = look ? new HungLeaderEviction(() -> {
+            throw new IllegalStateException("no statement through a pool here");
+        }, election, "quarkus.leader.evict-hung-leader") : null;
+        LockAcquisition acquisition = new LockAcquisition(election, new Lease(Duration.ofSeconds(5)), eviction, a -> {
         }, (holder, term, confirmedAt) -> leads.complete(term), (a, reason) -> lost.complete(reason));
         vertx.runOnContext(v -> acquisition.acquire(attempt));
         return attempt;

@@ -32,6 +32,7 @@ public final class HoldingProxy {
     private final Semaphore passes;
     private final AtomicInteger held;
     private final AtomicInteger answered;
+    private final AtomicBoolean passingAll = new AtomicBoolean();
 
     private HoldingProxy(String databaseUrl, String marker, Object[] shared) {
         this.target = databaseUrl;
@@ -88,7 +89,9 @@ public final class HoldingProxy {
 
     /** Lets every message pass from now on. */
     public void passAll() {
-        passes.release(Integer.MAX_VALUE / 2);
+        if (passingAll.compareAndSet(false, true)) { // once: permits beyond Integer.MAX_VALUE are an Error
+            passes.release(Integer.MAX_VALUE / 2);
+        }
     }
 
     private void accept() {

@@ -74,6 +74,8 @@ class ScaleIT {
     static final int INSTANCES = Integer.getInteger("scale.instances", 10);
     static final List<Integer> ELECTIONS = sizes("scale.elections", "1,3,10");
     static final Duration IDLE_WINDOW = Duration.ofSeconds(Long.getLong("scale.idle-window", 30));
+    /** The extension's default poll, which the instances here run with. */
+    static final Duration IDLE_POLL = Duration.ofSeconds(10);
     static final List<Integer> SENDERS = sizes("scale.senders", "1,4,16");
     static final int THROUGHPUT_MESSAGES = Integer.getInteger("scale.throughput-messages", 32_000);
     /** The channel sizes and named elections the scale profile's build declares (see integration-tests/pom.xml). */
@@ -464,7 +466,7 @@ class ScaleIT {
                 live.remove(instance);
             }
         }
-        section.put("poll_s", 10);
+        section.put("poll_s", IDLE_POLL.toSeconds());
         write("elections", section);
     }
 
@@ -506,6 +508,7 @@ class ScaleIT {
         long followerStatements = 0;
         long otherStatements = 0;
         long electionSessions = 0;
+        List<Long> perFollower = new ArrayList<>();
         for (Map.Entry<Integer, Set<Object>> session : starts.entrySet()) {
             long statements = Math.max(0, session.getValue().size() - 1); // the one running as sampling began
             if (!names.get(session.getKey()).startsWith("leader")) {
@@ -516,6 +519,7 @@ class ScaleIT {
             } else {
                 electionSessions++;
                 followerStatements += statements;
+                perFollower.add(statements);
             }
         }
         int elections = locks.size();
@@ -530,6 +534,13 @@ class ScaleIT {
         size.put("leader_session_statements_per_s", round(leaderStatements / seconds / elections));
         size.put("follower_session_statements_per_s", round(followerStatements / seconds
                 / Math.max(1, followerSessions)));
+        // each follower's own, per poll: the goal is one, the first in line of each election looking more often
+        Collections.sort(perFollower);
+        double polls = seconds / IDLE_POLL.toSeconds();
+        size.put("follower_session_statements_per_poll_median", perFollower.isEmpty() ? 0
+                : round(perFollower.get(perFollower.size() / 2) / polls));
+        size.put("follower_session_statements_per_poll_max", perFollower.isEmpty() ? 0
+                : round(perFollower.get(perFollower.size() - 1) / polls));
         size.put("other_statements_per_s", round(otherStatements / seconds));
         // every sample and both readings are transactions of their own
         size.put("database_transactions_per_s", round((spent.transactions() - samples - 1) / seconds));

@@ -50,6 +50,11 @@ public final class ElectionSession {
     private final Handler<AsyncResult<Void>> rejoin = ar -> rejoin();
 
     public ElectionSession(Vertx vertx, ElectionOptions options, ElectionListener listener) {
+        this(vertx, options, listener, null);
+    }
+
+    /** An election whose followers end the session of a hung leader, unless {@code eviction} is null. */
+    ElectionSession(Vertx vertx, ElectionOptions options, ElectionListener listener, HungLeaderEviction eviction) {
         this.vertx = vertx;
         this.context = vertx.getOrCreateContext();
         this.options = options;
@@ -58,7 +63,7 @@ public final class ElectionSession {
         this.opener = new SessionOpener(context, options, new SessionSetup(context, options, connections));
         this.futures = new ContextFutures(context);
         this.lease = new Lease(options.lease());
-        this.acquisition = new LockAcquisition(options, lease, holder -> moveTo(ElectionState.BEGINNING_TERM),
+        this.acquisition = new LockAcquisition(options, lease, eviction, holder -> moveTo(ElectionState.BEGINNING_TERM),
                 this::becomeLeader, this::lost);
         this.heartbeat = new Heartbeat(options, lease, () -> state == ElectionState.LEADING, this::lost);
         this.departure = new Departure(options, futures, listener, this::end);

@@ -1,18 +1,15 @@
 package io.quarkiverse.leader.runtime;
 
-import java.util.concurrent.ThreadLocalRandom;
-import java.util.function.BooleanSupplier;
-import java.util.function.IntSupplier;
+import java.util.List;
 import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
-import io.vertx.core.Context;
 import io.vertx.core.Future;
-import io.vertx.pgclient.PgException;
 import io.vertx.sqlclient.Pool;
 import io.vertx.sqlclient.Row;
 import io.vertx.sqlclient.RowSet;
+import io.vertx.sqlclient.SqlConnection;
 import io.vertx.sqlclient.Tuple;
 
 /**
@@ -20,148 +17,142 @@ import io.vertx.sqlclient.Tuple;
  * process, a blocked event loop, a network that swallows its packets). Such a leader has already stopped believing it
  * leads: its lease is shorter than the silence that triggers eviction.
  * <p>
- * The checks cost a statement each, so they come no more often than the holder's silence needs: the follower first in
- * line (of those waiting for the lock, the one with the lowest backend pid; or one that is not waiting) checks again
- * just after the holder, silent from then on, would have crossed the threshold, and the other followers a threshold
- * later still (at most a {@code poll} later), so that one of them takes the watch over should the first leave the
- * line or fail to end the holder.
+ * The check rides in the follower's own lock statement, so that an idle follower runs one statement, on its own
+ * session, where it would otherwise run two, one of them through the pool. The statement looks at the holder, ends it
+ * if it is overdue, and then waits for the lock (or tries it) for as long as the next look may wait
+ * ({@code lock_timeout} for this statement alone). The follower first in line (no session with a lower backend pid
+ * waits for the lock; with {@code acquire=poll}, none waits, so every follower) looks again just after the holder,
+ * silent from then on, would have crossed the threshold, and the other followers a threshold later still (at most a
+ * {@code poll} later), so that one of them takes the watch over should the first leave the line or fail to end the
+ * holder.
  */
 final class HungLeaderEviction {
 
     private static final Logger LOG = Logger.getLogger(HungLeaderEviction.class);
 
-    /** pg_terminate_backend of a session this role may not end. */
-    private static final String INSUFFICIENT_PRIVILEGE = "42501";
-
-    /** A wait, on {@code pg_locks w}, for the lock that {@code pg_locks l} shows held. */
-    private static final String WAITING = """
-            w.locktype = 'advisory' AND NOT w.granted AND w.objsubid = 1 AND w.database = l.database
-              AND w.classid = l.classid AND w.objid = l.objid""";
+    /**
+     * Finds the holder of the lock and ends it in the same statement, only if at that moment it still holds the lock
+     * here, is idle, has been silent for more than the threshold and may be ended by this role: a holder that spoke,
+     * ran a statement or let go since the last look, and a session that has taken its pid over since, are left alone.
+     * Also when this follower's session should look next ({@code next_ms}). One scan of {@code pg_locks} and the
+     * holder's own entry of the activity statistics, not the whole {@code pg_stat_activity}: the looks of all followers
+     * grow with the sessions, and each look costs what the server copies of them. Placeholders: 1 the lock, 2 the
+     * threshold, 3 a quarter heartbeat (the margin), 4 the poll: parameters of a prepared statement, or literals.
+     */
+    private static final String LOOK = """
+            WITH l AS (SELECT l.pid, l.granted FROM pg_locks l WHERE %s)
+            SELECT a.pid, a.application_name, a.state_change IS NOT NULL AS visible, s.can_end, s.silent_ms,
+                   CASE WHEN a.state = 'idle' AND s.silent_ms > %%2$s AND s.can_end
+                        THEN pg_terminate_backend(a.pid) ELSE false END AS ended,
+                   CASE WHEN NOT EXISTS (SELECT 1 FROM l w WHERE NOT w.granted AND w.pid < pg_backend_pid())
+                        THEN o.overdue ELSE least(%%4$s, o.overdue + %%2$s) END AS next_ms
+            FROM l CROSS JOIN LATERAL pg_stat_get_activity(l.pid) a JOIN pg_roles h ON h.oid = a.usesysid,
+                 LATERAL (SELECT %s AS can_end,
+                   coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms) s,
+                 LATERAL (SELECT least(%%4$s, greatest(%%3$s, %%2$s - s.silent_ms + %%3$s)) AS overdue) o
+            WHERE l.granted
+            LIMIT 1""".formatted(LockHolder.ofLockHere("%1$s"), EvictionPrivileges.CAN_END);
 
     /**
-     * Finds the holder of lock $1 and ends it in the same statement, only if at that moment it still holds the lock
-     * here, is idle, has been silent for more than $2 ms and may be ended by this role: a holder that spoke, ran a
-     * statement or let go since the last look, and a session that has taken its pid over since, are left alone. Also
-     * whether this follower, whose session's backend is $3 (0 for none), is first in line.
+     * The look, then the lock statement (placeholder 5), left out when the look ended the holder or has something to
+     * say (placeholder 6, a condition on the look {@code c}) and, behind a pooler, when the statement does not run on
+     * the session's own backend (placeholder 8). With no holder, the next look comes after a heartbeat (placeholder 7).
+     * The first two columns are those of {@link OwnBackend}'s statements: null when the lock was not asked for, and the
+     * backend.
      */
-    private static final String EVICT = """
-            SELECT a.pid, a.application_name, a.state_change IS NOT NULL AS visible, s.can_end, s.silent_ms,
-                   CASE WHEN a.state = 'idle' AND s.silent_ms > $2 AND s.can_end
-                        THEN pg_terminate_backend(a.pid) ELSE false END AS ended,
-                   NOT EXISTS (SELECT 1 FROM pg_locks w WHERE %s AND w.pid = $3)
-                     OR NOT EXISTS (SELECT 1 FROM pg_locks w WHERE %s AND w.pid < $3) AS first_in_line
-            FROM pg_locks l JOIN pg_stat_activity a ON a.pid = l.pid JOIN pg_roles h ON h.oid = a.usesysid,
-                 LATERAL (SELECT %s AS can_end,
-                   coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms) s
-            WHERE\s""".formatted(WAITING, WAITING, EvictionPrivileges.CAN_END) + LockHolder.HELD_HERE;
+    private static final String STATEMENT = """
+            SELECT CASE WHEN %%8$s AND NOT (%%6$s) THEN %%5$s END AS locked, pg_backend_pid(), %%8$s AS own,
+                   c.pid, c.application_name, c.silent_ms, c.ended, c.visible, c.can_end,
+                   coalesce(c.next_ms, %%7$s) AS next_ms
+            FROM (SELECT 1) one LEFT JOIN LATERAL (%s) c ON true""".formatted(LOOK);
 
-    private final Context context;
-    private final Supplier<Pool> pool;
+    /** A direct session's values of the placeholders: the statement is prepared once and its plan kept. */
+    private static final List<String> PARAMETERS = List.of("$1::bigint", "$2::bigint", "$3::bigint", "$4::bigint",
+            "$5::bigint", "$6::boolean");
+
     private final ElectionOptions options;
-    private final BooleanSupplier leading;
-    private final IntSupplier ownBackend;
     private final EvictionPrivileges privileges;
     private final long thresholdMillis;
     private final long heartbeatMillis;
     private final long pollMillis;
-    // confined to the context
-    private boolean started;
-    private boolean stopped;
-    private long timer = -1;
+    private final String preparedWait;
+    private final String preparedTry;
+    // confined to the election's context
+    private boolean reported;
 
-    HungLeaderEviction(Context context, Supplier<Pool> pool, ElectionOptions options, BooleanSupplier leading,
-            IntSupplier ownBackend, String property) {
-        this.context = context;
-        this.pool = pool;
+    HungLeaderEviction(Supplier<Pool> pool, ElectionOptions options, String property) {
         this.options = options;
-        this.leading = leading;
-        this.ownBackend = ownBackend;
         this.privileges = new EvictionPrivileges(pool, options, property);
         this.thresholdMillis = options.evictionThreshold().toMillis();
         this.heartbeatMillis = options.heartbeat().toMillis();
         this.pollMillis = Math.max(heartbeatMillis, options.poll().toMillis());
-    }
-
-    void start() {
-        context.runOnContext(v -> {
-            if (started) {
-                return;
-            }
-            started = true;
-            // the elections of an instance, started together, do not all ask at once
-            next(heartbeatMillis + ThreadLocalRandom.current().nextLong(heartbeatMillis));
-            privileges.check().onFailure(e -> LOG.debugf("Could not check the privileges eviction needs: %s",
-                    e.getMessage()));
-        });
-    }
-
-    void stop() {
-        context.runOnContext(v -> {
-            stopped = true;
-            context.owner().cancelTimer(timer);
-        });
+        this.preparedWait = sql(true, PARAMETERS, "true");
+        this.preparedTry = sql(false, PARAMETERS, "true");
     }
 
     /**
-     * One check, on the context: its result is how many milliseconds to wait before the next. One statement at a time:
-     * one that hangs on a pooled connection holds the next checks up until the pool's connection fails, rather than
-     * taking another connection each time.
+     * The follower's statement that looks at the holder and then waits for the lock ({@code wait}) or tries it: prepared
+     * on a direct session, a simple query with literals behind a pooler (see {@link OwnBackend}).
      */
-    Future<Long> check() {
-        if (leading.getAsBoolean()) {
-            return Future.succeededFuture(heartbeatMillis); // no statement: a leader has no one to evict
-        }
-        return pool.get().preparedQuery(EVICT).execute(Tuple.of(options.lock(), thresholdMillis, ownBackend.getAsInt()))
-                .compose(this::outcome)
-                // only should the server's own rule differ from CAN_END: then said once, like any holder it may not end
-                .recover(failure -> failure instanceof PgException e && INSUFFICIENT_PRIVILEGE.equals(e.getSqlState())
-                        ? privileges.check().transform(ar -> Future.failedFuture(failure))
-                        : Future.failedFuture(failure));
+    Future<RowSet<Row>> lock(boolean wait, SessionAttempt follower) {
+        return lock(wait, follower.conn, follower.proxied, follower.backendPid);
     }
 
-    /** On the context: the next check after {@code delayMillis}, unless stopped by then. */
-    private void next(long delayMillis) {
-        if (stopped) {
-            return;
+    /** As above, on {@code conn}, whose session has backend {@code pid} behind a pooler if {@code proxied}. */
+    Future<RowSet<Row>> lock(boolean wait, SqlConnection conn, boolean proxied, int pid) {
+        // a holder this role may not read or end is skipped, and said once: the first look that sees one returns at once
+        boolean report = !reported;
+        if (!proxied) {
+            return conn.preparedQuery(wait ? preparedWait : preparedTry).execute(Tuple.of(options.lock(), thresholdMillis,
+                    marginMillis(), pollMillis, heartbeatMillis, report));
         }
-        timer = context.owner().setTimer(Math.max(1, delayMillis), id -> {
-            if (stopped) {
-                return;
-            }
-            // the pool answers on the application's event loop: back to the context for the next one
-            check().onComplete(ar -> context.runOnContext(v -> {
-                if (ar.failed()) {
-                    LOG.debugf("Check for a hung leader failed: %s", ar.cause().getMessage());
-                }
-                next(ar.succeeded() ? ar.result() : heartbeatMillis);
-            }));
-        });
+        List<String> literals = List.of(options.lock() + "::bigint", Long.toString(thresholdMillis),
+                Long.toString(marginMillis()), Long.toString(pollMillis), Long.toString(heartbeatMillis),
+                Boolean.toString(report));
+        // only on the session's own backend, and only if that backend does not hold the lock already
+        return conn.query(sql(wait, literals, OwnBackend.free(options.lock(), pid))).execute();
     }
 
-    private Future<Long> outcome(RowSet<Row> rows) {
-        for (Row row : rows) {
-            if (Boolean.TRUE.equals(row.getBoolean("ended"))) {
-                LOG.warnf("Instance %s ended the session of the hung leader %s (pid %d): silent for %d ms, longer than"
-                        + " lease + heartbeat (%d ms)", options.instanceId(), row.getString("application_name"),
-                        row.getInteger("pid"), row.getLong("silent_ms"), thresholdMillis);
-                return Future.succeededFuture(heartbeatMillis);
-            }
-            if (!Boolean.TRUE.equals(row.getBoolean("visible")) || !Boolean.TRUE.equals(row.getBoolean("can_end"))) {
-                // a holder this role may not read or end: skipped, and said once
-                return privileges.check().map(pollMillis);
-            }
-            long overdue = untilOverdue(row.getLong("silent_ms"));
-            // the others look a threshold later, when the first in line should have ended such a holder: one that
-            // became first in line since (the lock passed on, the first left) takes the watch over within that
-            return Future.succeededFuture(Boolean.TRUE.equals(row.getBoolean("first_in_line")) ? overdue
-                    : Math.min(pollMillis, overdue + thresholdMillis));
-        }
-        return Future.succeededFuture(heartbeatMillis); // no holder: one is about to take the lock
+    /** The statement with {@code values} for lock, threshold, margin, poll, heartbeat and report; {@code own} as above. */
+    private static String sql(boolean wait, List<String> values, String own) {
+        String lock = values.get(0);
+        String heartbeat = values.get(4);
+        String statement = wait
+                // lock_timeout for this statement alone: the wait ends when the next look is due
+                ? "pg_advisory_lock(CASE WHEN set_config('lock_timeout', coalesce(c.next_ms, " + heartbeat
+                        + ") || 'ms', true) IS NOT NULL THEN " + lock + " END) IS NOT NULL"
+                : "pg_try_advisory_lock(" + lock + ")";
+        String skip = "coalesce(c.ended, false) OR (" + values.get(5)
+                + " AND c.pid IS NOT NULL AND NOT (c.visible AND c.can_end))";
+        return STATEMENT.formatted(lock, values.get(1), values.get(2), values.get(3), statement, skip, heartbeat, own);
     }
 
-    /** Just after the holder, silent for {@code silentMillis} now and from now on, would have crossed the threshold. */
-    private long untilOverdue(long silentMillis) {
-        long margin = Math.max(1, heartbeatMillis / 4);
-        return Math.min(pollMillis, Math.max(margin, thresholdMillis - silentMillis + margin));
+    private long marginMillis() {
+        return Math.max(1, heartbeatMillis / 4);
+    }
+
+    /**
+     * What the look found, on the context: says that it ended a holder, or checks the privileges of one it may not
+     * end; whether the lock statement was left out for it ({@code true}: look again at once).
+     */
+    boolean outcome(Row row) {
+        if (Boolean.TRUE.equals(row.getBoolean("ended"))) {
+            LOG.warnf("Instance %s ended the session of the hung leader %s (pid %d): silent for %d ms, longer than"
+                    + " lease + heartbeat (%d ms)", options.instanceId(), row.getString("application_name"),
+                    row.getInteger("pid"), row.getLong("silent_ms"), thresholdMillis);
+        } else if (row.getValue("pid") != null && !(Boolean.TRUE.equals(row.getBoolean("visible"))
+                && Boolean.TRUE.equals(row.getBoolean("can_end"))) && !reported) {
+            reported = true;
+            privileges.check().onFailure(e -> LOG.debugf("Could not check the privileges eviction needs: %s",
+                    e.getMessage()));
+        } else {
+            return false;
+        }
+        return row.getValue("locked") == null && Boolean.TRUE.equals(row.getBoolean("own"));
+    }
+
+    /** How long a follower that tries the lock waits before its next look and try. */
+    long nextMillis(Row row) {
+        return Boolean.TRUE.equals(row.getBoolean("ended")) ? heartbeatMillis : row.getLong("next_ms");
     }
 }

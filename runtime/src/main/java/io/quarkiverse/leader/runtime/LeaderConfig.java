@@ -125,10 +125,11 @@ public interface LeaderConfig {
          * Whether followers end the session of a leader that holds the lock but has stopped confirming it (a paused or
          * hung process, a network that drops its packets), with {@code pg_terminate_backend}, once the server has heard
          * nothing from that session for {@code lease} + {@code heartbeat}: its lease has run out by then, so it no longer
-         * believes it leads. Without it such a leader keeps the lock for as long as its host answers TCP. Each follower
-         * runs one statement on {@code pg_locks} and {@code pg_stat_activity}, for the election's database only, once
-         * every {@code heartbeat}: it ends the leader's session only if, as it runs, that session still holds the lock,
-         * is idle and has been silent that long. Instances that all run as the same database role need nothing more.
+         * believes it leads. Without it such a leader keeps the lock for as long as its host answers TCP. Each follower's
+         * own lock statement looks at the leader's session first, on {@code pg_locks} and {@code pg_stat_activity} of the
+         * election's database (the first in line about once per {@code lease}, the others once per {@code poll}), and
+         * ends it only if, as it runs, that session still holds the lock, is idle and has been silent that long. Instances that
+         * all run as the same database role need nothing more.
          * Otherwise the followers' role needs {@code pg_read_all_stats} (or {@code pg_monitor}) to see the leader's
          * state and {@code pg_signal_backend} to end its session, and a superuser's session can only be ended by a
          * superuser; a follower that lacks them logs a warning once, naming the roles and the {@code GRANT} to run.

@@ -49,7 +49,6 @@ public class LeaderElectionImpl implements LeaderElection {
     private final NotificationSender sender;
     private final DurableMessages durable;
     private volatile ElectionSession election;
-    private volatile HungLeaderEviction eviction;
     private Future<Void> left;
 
     LeaderElectionImpl(String name, ElectionConfig config, String instanceId, long lock, ObjectMapper mapper,
@@ -94,7 +93,10 @@ public class LeaderElectionImpl implements LeaderElection {
         SessionListener listener = new SessionListener(name, instanceId, lock, new LeadershipEvents(
                 events.select(Election.Literal.of(name)), applicationContext, config.observerTimeout()), metrics,
                 config.shutdownTimeout());
-        ElectionSession started = new ElectionSession(loop.vertx(vertx), options, listener);
+        HungLeaderEviction eviction = config.evictHungLeader()
+                ? new HungLeaderEviction(pool::vertx, options, property(name, "evict-hung-leader"))
+                : null;
+        ElectionSession started = new ElectionSession(loop.vertx(vertx), options, listener, eviction);
         listener.election = started;
         listener.dispatcher = new NotificationDispatcher(name, methods.plain(), config.delivery(), mapper,
                 started.context(), applicationContext, started::isLeader, metrics);
@@ -103,10 +105,7 @@ public class LeaderElectionImpl implements LeaderElection {
         }
         election = started;
         metrics.joined(name);
-        if (config.evictHungLeader()) {
-            eviction = new HungLeaderEviction(started.context(), pool::vertx, options, started::isLeader,
-                    started::backendPid, property(name, "evict-hung-leader"));
-            eviction.start();
+        if (eviction != null) {
             LOG.infof("Followers end the session of a leader silent for more than %s (%s)", options.evictionThreshold(),
                     property(name, "evict-hung-leader"));
         }
@@ -139,9 +138,6 @@ public class LeaderElectionImpl implements LeaderElection {
                                 describe(), leaveTimeout());
                         return Future.succeededFuture();
                     });
-            if (eviction != null) {
-                eviction.stop(); // after the hand-over has begun: it is not on the successor's path
-            }
         }
         return left; // a second caller waits for the same departure, handlers drained included
     }

@@ -35,6 +35,7 @@ final class LockAcquisition {
 
     private final ElectionOptions options;
     private final Lease lease;
+    private final HungLeaderEviction eviction; // null when evict-hung-leader is off
     // what the election hears of an acquisition, on its context, for a session that is still current
     private final Consumer<SessionAttempt> locked;
     private final Leading leading;
@@ -42,10 +43,11 @@ final class LockAcquisition {
     // built now, not on the handover path, where a cold string concatenation costs milliseconds
     private final String leadSql;
 
-    LockAcquisition(ElectionOptions options, Lease lease, Consumer<SessionAttempt> locked, Leading leading,
-            BiConsumer<SessionAttempt, String> lost) {
+    LockAcquisition(ElectionOptions options, Lease lease, HungLeaderEviction eviction, Consumer<SessionAttempt> locked,
+            Leading leading, BiConsumer<SessionAttempt, String> lost) {
         this.options = options;
         this.lease = lease;
+        this.eviction = eviction;
         this.locked = locked;
         this.leading = leading;
         this.lost = lost;
@@ -54,28 +56,35 @@ final class LockAcquisition {
 
     void acquire(SessionAttempt follower) {
         if (options.acquire() == AcquireStrategy.WAIT) {
-            waitForLock(follower);
+            waitForLock(follower, eviction != null);
         } else {
             tryLock(follower);
         }
     }
 
-    private void waitForLock(SessionAttempt follower) {
+    /** Waits for the lock, first looking for a hung holder if {@code look}. */
+    private void waitForLock(SessionAttempt follower, boolean look) {
         // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
         long silence = options.poll().plus(options.lease()).toMillis();
         long timer = follower.after(silence,
                 () -> lost.accept(follower, "no answer from the server within " + silence + "ms"));
-        lockQuery(follower, WAIT_SQL, OwnBackend::waitSql).onComplete(ar -> {
+        lockQuery(follower, true, look).onComplete(ar -> {
             if (!follower.current()) {
                 return;
             }
             follower.cancel(timer);
             if (ar.succeeded()) {
-                if (onOwnBackend(follower, ar.result())) {
+                Row row = ar.result().iterator().next();
+                if (look && eviction.outcome(row)) {
+                    // the look ended the holder or had something to say: wait now, without looking again at a holder
+                    // that may not have gone yet
+                    waitForLock(follower, false);
+                } else if (onOwnBackend(follower, row)) {
                     beginTerm(follower);
                 }
             } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
-                waitForLock(follower); // the wait timed out (lock_timeout = poll): check in and wait again
+                // the wait timed out (lock_timeout: the next look, or poll): check in and wait again
+                waitForLock(follower, eviction != null);
             } else {
                 lost.accept(follower, describe(ar.cause()));
             }
@@ -83,42 +92,49 @@ final class LockAcquisition {
     }
 
     private void tryLock(SessionAttempt follower) {
-        lockQuery(follower, TRY_SQL, OwnBackend::trySql).onComplete(ar -> {
+        boolean look = eviction != null;
+        lockQuery(follower, false, look).onComplete(ar -> {
             if (!follower.current()) {
                 return;
             }
             if (ar.failed()) {
                 lost.accept(follower, describe(ar.cause()));
-            } else if (!onOwnBackend(follower, ar.result())) {
                 return;
-            } else if (ar.result().iterator().next().getBoolean(0)) {
+            }
+            Row row = ar.result().iterator().next();
+            boolean skipped = look && eviction.outcome(row);
+            if (!skipped && !onOwnBackend(follower, row)) {
+                return;
+            } else if (!skipped && row.getBoolean(0)) {
                 beginTerm(follower);
             } else {
-                follower.after(options.poll().toMillis(), () -> tryLock(follower));
+                // the next try comes with the next look, when that is sooner than the poll
+                long next = look ? Math.min(options.poll().toMillis(), eviction.nextMillis(row)) : options.poll().toMillis();
+                follower.after(next, () -> tryLock(follower));
             }
         });
     }
 
-    private Future<RowSet<Row>> lockQuery(SessionAttempt follower, String direct, OwnBackendSql onOwnBackend) {
-        return follower.proxied
-                ? follower.conn.query(onOwnBackend.sql(options.lock(), follower.backendPid)).execute()
-                : follower.conn.preparedQuery(direct).execute(Tuple.of(options.lock()));
-    }
-
-    /** One of {@link OwnBackend}'s lock statements. */
-    private interface OwnBackendSql {
-        String sql(long lock, int pid);
+    private Future<RowSet<Row>> lockQuery(SessionAttempt follower, boolean wait, boolean look) {
+        if (look) {
+            return eviction.lock(wait, follower);
+        }
+        if (follower.proxied) {
+            int pid = follower.backendPid;
+            return follower.conn.query(wait ? OwnBackend.waitSql(options.lock(), pid)
+                    : OwnBackend.trySql(options.lock(), pid)).execute();
+        }
+        return follower.conn.preparedQuery(wait ? WAIT_SQL : TRY_SQL).execute(Tuple.of(options.lock()));
     }
 
     /**
      * Whether a lock statement ran on the session's own backend; if not, the session is reported lost with the cause.
      * Direct sessions always do.
      */
-    private boolean onOwnBackend(SessionAttempt follower, RowSet<Row> rows) {
+    private boolean onOwnBackend(SessionAttempt follower, Row row) {
         if (!follower.proxied) {
             return true;
         }
-        Row row = rows.iterator().next();
         if (row.getValue(0) != null) {
             return true;
         }

@@ -24,11 +24,21 @@ record LockHolder(int pid, String applicationName, Instant backendStart) {
      * The granted hold of lock $1 in the current database, on {@code pg_locks l}: advisory locks are per database, while
      * {@code pg_locks} lists those of every database of the server.
      */
-    static final String HELD_HERE = """
-            l.locktype = 'advisory' AND l.granted AND l.objsubid = 1
-              AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
-              AND l.classid::bigint = (($1::bigint >> 32) & 4294967295)
-              AND l.objid::bigint = ($1::bigint & 4294967295)""";
+    static final String HELD_HERE = heldHere("$1::bigint");
+
+    /** As {@link #HELD_HERE}, of the lock that the SQL expression {@code lock} gives. */
+    static String heldHere(String lock) {
+        return "l.granted AND " + ofLockHere(lock);
+    }
+
+    /** The rows of {@code pg_locks l} for the lock that the SQL expression {@code lock} gives, held or waited for. */
+    static String ofLockHere(String lock) {
+        return """
+                l.locktype = 'advisory' AND l.objsubid = 1
+                  AND l.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+                  AND l.classid::bigint = ((%1$s >> 32) & 4294967295)
+                  AND l.objid::bigint = (%1$s & 4294967295)""".formatted(lock);
+    }
 
     private static final String QUERY = """
             SELECT a.pid, a.application_name, a.backend_start

@@ -45,7 +45,8 @@ final class OwnBackend {
         return Heartbeat.SQL + ", " + held(lock, pid);
     }
 
-    private static String free(long lock, int pid) {
+    /** Whether the statement runs on backend {@code pid} and that backend does not hold the lock. */
+    static String free(long lock, int pid) {
         return "pg_backend_pid() = " + pid + " AND NOT " + held(lock, pid);
     }
 
