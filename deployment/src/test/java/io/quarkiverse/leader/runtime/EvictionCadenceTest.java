@@ -121,6 +121,27 @@ class EvictionCadenceTest {
         }
     }
 
+    @Test
+    void aHolderOverdueThatCannotBeEndedIsLookedAtAThresholdLaterNotAtOnce() {
+        // idle in a transaction: silent past the threshold, but not idle, so never ended
+        Duration lease = Duration.ofSeconds(1);
+        long threshold = lease.plus(HEARTBEAT).toMillis();
+        PgConnection holder = session("leader:cadence-in-transaction");
+        int pid = TestPostgres.holdLock(holder, lock);
+        TestPostgres.await(holder.query("BEGIN; SELECT 1").execute());
+        await().atMost(Duration.ofSeconds(15)).until(() -> TestPostgres.sql("SELECT count(*) FROM pg_stat_activity"
+                + " WHERE pid = $1 AND state = 'idle in transaction'"
+                + " AND clock_timestamp() - state_change > make_interval(secs => $2)", pid, threshold / 1000.0 + 0.2)
+                .get(0).getLong(0) == 1);
+        PgConnection follower = session("leader:cadence-behind-transaction");
+        Row row = TestPostgres.await(eviction(lease).lock(false, follower, false, 0)).iterator().next();
+        assertThat(row.getBoolean("ended")).isFalse();
+        assertThat(row.getBoolean("locked")).as("tried, not taken").isFalse();
+        assertThat(row.getLong("next_ms")).as("next look, ms: a threshold later, not a quarter heartbeat")
+                .isEqualTo(threshold);
+        assertThat(TestPostgres.alive(pid)).isTrue();
+    }
+
     private HungLeaderEviction eviction(Duration lease) {
         return new HungLeaderEviction(() -> {
             throw new AssertionError("no statement through the pool");

@@ -34,10 +34,13 @@ final class HungLeaderEviction {
      * Finds the holder of the lock and ends it in the same statement, only if at that moment it still holds the lock
      * here, is idle, has been silent for more than the threshold and may be ended by this role: a holder that spoke,
      * ran a statement or let go since the last look, and a session that has taken its pid over since, are left alone.
-     * Also when this follower's session should look next ({@code next_ms}). One scan of {@code pg_locks} and the
-     * holder's own entry of the activity statistics, not the whole {@code pg_stat_activity}: the looks of all followers
-     * grow with the sessions, and each look costs what the server copies of them. Placeholders: 1 the lock, 2 the
-     * threshold, 3 a quarter heartbeat (the margin), 4 the poll: parameters of a prepared statement, or literals.
+     * Also when this follower's session should look next ({@code next_ms}): a holder overdue that it did not end (not
+     * idle, or not this role's to end) is looked at again a threshold later, not at once. One scan of {@code pg_locks},
+     * and the holder's row of the activity statistics only: the looks of all followers grow with the sessions, and each
+     * look costs what the server reads of them. A granted row without a pid (a prepared transaction's) is no holder:
+     * {@code pg_stat_get_activity(NULL)} would be every session. Runs only when the statement runs on the session's own
+     * backend ({@code one.own}). Placeholders: 1 the lock, 2 the threshold, 3 a quarter heartbeat (the margin), 4 the
+     * poll: parameters of a prepared statement, or literals.
      */
     private static final String LOOK = """
             WITH l AS (SELECT l.pid, l.granted FROM pg_locks l WHERE %s)
@@ -49,22 +52,23 @@ final class HungLeaderEviction {
             FROM l CROSS JOIN LATERAL pg_stat_get_activity(l.pid) a JOIN pg_roles h ON h.oid = a.usesysid,
                  LATERAL (SELECT %s AS can_end,
                    coalesce((extract(epoch FROM clock_timestamp() - a.state_change) * 1000)::bigint, 0) AS silent_ms) s,
-                 LATERAL (SELECT least(%%4$s, greatest(%%3$s, %%2$s - s.silent_ms + %%3$s)) AS overdue) o
-            WHERE l.granted
+                 LATERAL (SELECT least(%%4$s, CASE WHEN s.silent_ms > %%2$s THEN %%2$s
+                                                   ELSE %%2$s - s.silent_ms + %%3$s END) AS overdue) o
+            WHERE l.granted AND l.pid IS NOT NULL AND a.pid = l.pid AND one.own
             LIMIT 1""".formatted(LockHolder.ofLockHere("%1$s"), EvictionPrivileges.CAN_END);
 
     /**
      * The look, then the lock statement (placeholder 5), left out when the look ended the holder or has something to
      * say (placeholder 6, a condition on the look {@code c}) and, behind a pooler, when the statement does not run on
-     * the session's own backend (placeholder 8). With no holder, the next look comes after a heartbeat (placeholder 7).
-     * The first two columns are those of {@link OwnBackend}'s statements: null when the lock was not asked for, and the
-     * backend.
+     * the session's own backend (placeholder 8, evaluated once, before the look). With no holder, the next look comes
+     * after a heartbeat (placeholder 7). The first two columns are those of {@link OwnBackend}'s statements: null when
+     * the lock was not asked for, and the backend.
      */
     private static final String STATEMENT = """
-            SELECT CASE WHEN %%8$s AND NOT (%%6$s) THEN %%5$s END AS locked, pg_backend_pid(), %%8$s AS own,
+            SELECT CASE WHEN one.own AND NOT (%%6$s) THEN %%5$s END AS locked, pg_backend_pid(), one.own AS own,
                    c.pid, c.application_name, c.silent_ms, c.ended, c.visible, c.can_end,
                    coalesce(c.next_ms, %%7$s) AS next_ms
-            FROM (SELECT 1) one LEFT JOIN LATERAL (%s) c ON true""".formatted(LOOK);
+            FROM (SELECT %%8$s AS own) one LEFT JOIN LATERAL (%s) c ON true""".formatted(LOOK);
 
     /** A direct session's values of the placeholders: the statement is prepared once and its plan kept. */
     private static final List<String> PARAMETERS = List.of("$1::bigint", "$2::bigint", "$3::bigint", "$4::bigint",
@@ -77,8 +81,9 @@ final class HungLeaderEviction {
     private final long pollMillis;
     private final String preparedWait;
     private final String preparedTry;
-    // confined to the election's context
-    private boolean reported;
+    // written on the election's context, reset by a failed check on the pool's
+    private volatile boolean reported;
+    private boolean failing; // confined to the election's context
 
     HungLeaderEviction(Supplier<Pool> pool, ElectionOptions options, String property) {
         this.options = options;
@@ -106,7 +111,8 @@ final class HungLeaderEviction {
             return conn.preparedQuery(wait ? preparedWait : preparedTry).execute(Tuple.of(options.lock(), thresholdMillis,
                     marginMillis(), pollMillis, heartbeatMillis, report));
         }
-        List<String> literals = List.of(options.lock() + "::bigint", Long.toString(thresholdMillis),
+        // in parentheses: a cast binds tighter than the minus of a negative key
+        List<String> literals = List.of("(" + options.lock() + ")::bigint", Long.toString(thresholdMillis),
                 Long.toString(marginMillis()), Long.toString(pollMillis), Long.toString(heartbeatMillis),
                 Boolean.toString(report));
         // only on the session's own backend, and only if that backend does not hold the lock already
@@ -131,24 +137,49 @@ final class HungLeaderEviction {
         return Math.max(1, heartbeatMillis / 4);
     }
 
-    /**
-     * What the look found, on the context: says that it ended a holder, or checks the privileges of one it may not
-     * end; whether the lock statement was left out for it ({@code true}: look again at once).
-     */
-    boolean outcome(Row row) {
+    /** What the look found, on the context: says that it ended a holder, or checks the privileges of one it may not end. */
+    void outcome(Row row) {
+        failing = false;
         if (Boolean.TRUE.equals(row.getBoolean("ended"))) {
             LOG.warnf("Instance %s ended the session of the hung leader %s (pid %d): silent for %d ms, longer than"
                     + " lease + heartbeat (%d ms)", options.instanceId(), row.getString("application_name"),
                     row.getInteger("pid"), row.getLong("silent_ms"), thresholdMillis);
-        } else if (row.getValue("pid") != null && !(Boolean.TRUE.equals(row.getBoolean("visible"))
-                && Boolean.TRUE.equals(row.getBoolean("can_end"))) && !reported) {
+        } else if (!reported && row.getValue("pid") != null && !(Boolean.TRUE.equals(row.getBoolean("visible"))
+                && Boolean.TRUE.equals(row.getBoolean("can_end")))) {
             reported = true;
-            privileges.check().onFailure(e -> LOG.debugf("Could not check the privileges eviction needs: %s",
-                    e.getMessage()));
-        } else {
-            return false;
+            checkPrivileges();
         }
+    }
+
+    /** Whether the lock statement was left out for what the look found: the follower waits again, without looking. */
+    static boolean skipped(Row row) {
         return row.getValue("locked") == null && Boolean.TRUE.equals(row.getBoolean("own"));
+    }
+
+    /**
+     * A look that failed (a server error, the session still open): said, and the privileges checked, so that the cause
+     * is named; the follower waits without looking this once.
+     */
+    void failed(Throwable failure) {
+        // said once until a look succeeds again, not at every look
+        Logger.Level level = failing ? Logger.Level.DEBUG : Logger.Level.WARN;
+        failing = true;
+        LOG.logf(level, "Instance %s could not look for a hung leader of lock %d: %s; it waits for the lock without"
+                + " looking until its next look", options.instanceId(), options.lock(), SessionSetup.describe(failure));
+        checkPrivileges();
+    }
+
+    /** Through the pool: said once, should a report be lost (the pool not ready, say) another look reports again. */
+    private void checkPrivileges() {
+        try {
+            privileges.check().onFailure(e -> {
+                reported = false;
+                LOG.debugf("Could not check the privileges eviction needs: %s", e.getMessage());
+            });
+        } catch (RuntimeException e) { // no pool yet, or one that is closing
+            reported = false;
+            LOG.debugf("Could not check the privileges eviction needs: %s", e);
+        }
     }
 
     /** How long a follower that tries the lock waits before its next look and try. */

@@ -75,7 +75,10 @@ final class LockAcquisition {
             follower.cancel(timer);
             if (ar.succeeded()) {
                 Row row = ar.result().iterator().next();
-                if (look && eviction.outcome(row)) {
+                if (look) {
+                    eviction.outcome(row);
+                }
+                if (look && HungLeaderEviction.skipped(row)) {
                     // the look ended the holder or had something to say: wait now, without looking again at a holder
                     // that may not have gone yet
                     waitForLock(follower, false);
@@ -85,6 +88,8 @@ final class LockAcquisition {
             } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
                 // the wait timed out (lock_timeout: the next look, or poll): check in and wait again
                 waitForLock(follower, eviction != null);
+            } else if (look && lookFailed(ar.cause())) {
+                waitForLock(follower, false);
             } else {
                 lost.accept(follower, describe(ar.cause()));
             }
@@ -97,12 +102,19 @@ final class LockAcquisition {
             if (!follower.current()) {
                 return;
             }
+            if (ar.failed() && look && lookFailed(ar.cause())) {
+                follower.after(options.poll().toMillis(), () -> tryLock(follower));
+                return;
+            }
             if (ar.failed()) {
                 lost.accept(follower, describe(ar.cause()));
                 return;
             }
             Row row = ar.result().iterator().next();
-            boolean skipped = look && eviction.outcome(row);
+            if (look) {
+                eviction.outcome(row);
+            }
+            boolean skipped = look && HungLeaderEviction.skipped(row);
             if (!skipped && !onOwnBackend(follower, row)) {
                 return;
             } else if (!skipped && row.getBoolean(0)) {
@@ -113,6 +125,18 @@ final class LockAcquisition {
                 follower.after(next, () -> tryLock(follower));
             }
         });
+    }
+
+    /**
+     * Whether a lock statement failed because of its look for a hung leader rather than its session: an error the
+     * server answered with (the session goes on) costs the follower its look, not its place in the election.
+     */
+    private boolean lookFailed(Throwable failure) {
+        if (failure instanceof PgException e && "ERROR".equals(e.getSeverity())) {
+            eviction.failed(failure);
+            return true;
+        }
+        return false;
     }
 
     private Future<RowSet<Row>> lockQuery(SessionAttempt follower, boolean wait, boolean look) {
