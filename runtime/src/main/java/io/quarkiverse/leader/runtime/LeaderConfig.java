@@ -127,7 +127,8 @@ public interface LeaderConfig {
          * nothing from that session for {@code lease} + {@code heartbeat}: its lease has run out by then, so it no longer
          * believes it leads. Without it such a leader keeps the lock for as long as its host answers TCP. Each follower's
          * own lock statement looks at the leader's session first, on {@code pg_locks} and {@code pg_stat_activity} of the
-         * election's database (the first in line about once per {@code lease}, the others once per {@code poll}), and
+         * election's database (the first in line about once per {@code lease}, the others once per {@code poll} or
+         * two thresholds, whichever is shorter), and
          * ends it only if, as it runs, that session still holds the lock, is idle and has been silent that long. Instances that
          * all run as the same database role need nothing more.
          * Otherwise the followers' role needs {@code pg_read_all_stats} (or {@code pg_monitor}) to see the leader's
