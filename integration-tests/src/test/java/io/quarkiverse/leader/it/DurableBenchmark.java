@@ -52,6 +52,8 @@ final class DurableBenchmark {
             + "');\n";
     // what send runs: the insert and the wake-up's pg_notify, whose commits serialise on the notification lock
     static final String SEND_FUNCTION = "SELECT bench_pgbench_send('pgbench', '" + PAYLOAD + "');\n";
+    static final String BARE_INSERT = "INSERT INTO bench_pgbench_message (channel, payload) VALUES ($1, $2)";
+    static final String BARE_SEND_FUNCTION = "SELECT bench_pgbench_send($1, $2)";
 
     private final Function<Map<String, String>, AppInstance> starter;
     private final Map<String, String> config;
@@ -83,7 +85,7 @@ final class DurableBenchmark {
         latency(leader, follower);
         exactlyOnce(leader, baselines.get("insert_delete_1_client_tps"), baselines.get("insert_delete_4_clients_tps"));
         drainWhileLeading(leader, baselines.get("insert_delete_4_clients_tps"));
-        send(follower, baselines.get("insert_4_clients_tps"), baselines.get("send_function_4_clients_tps"));
+        send(follower, baselines);
         leader.stop();
         follower.stop();
         drainAtStart(baselines.get("insert_delete_4_clients_tps"));
@@ -106,6 +108,9 @@ final class DurableBenchmark {
         baselines.put("insert_delete_4_clients_tps", pgbench(INSERT_DELETE, 4));
         baselines.put("insert_4_clients_tps", pgbench(INSERT, 4));
         baselines.put("send_function_4_clients_tps", pgbench(SEND_FUNCTION, 4));
+        // the same statements from a bare Vert.x pool in this JVM: the client's own cost, without the extension
+        baselines.put("bare_client_insert_4_in_flight_per_s", bare(BARE_INSERT));
+        baselines.put("bare_client_send_function_4_in_flight_per_s", bare(BARE_SEND_FUNCTION));
         TestPostgres.sql("DROP FUNCTION " + PGBENCH_TABLE.qualifiedFunction() + "(text, text)");
         TestPostgres.sql("DROP TABLE " + PGBENCH_TABLE.qualifiedName());
         table.add(String.format("%-44s insert+delete 1 client %.0f  4 clients %.0f  insert 4 clients %.0f",
@@ -114,7 +119,17 @@ final class DurableBenchmark {
                 baselines.get("insert_4_clients_tps")));
         table.add(String.format("%-44s %.0f", "pgbench send function, 4 clients, " + when + " (tx/s)",
                 baselines.get("send_function_4_clients_tps")));
+        table.add(String.format("%-44s insert %.0f  send function %.0f", "bare Vert.x pool, a statement per message, "
+                + SENDERS + " in flight, " + when + " (msg/s)", baselines.get("bare_client_insert_4_in_flight_per_s"),
+                baselines.get("bare_client_send_function_4_in_flight_per_s")));
         return baselines;
+    }
+
+    private static double bare(String sql) {
+        double rate = BareSends.rate(TestPostgres.url(), sql, PAYLOAD, SEND_MESSAGES, SENDERS, 3,
+                () -> TestPostgres.sql("TRUNCATE " + PGBENCH_TABLE.qualifiedName()));
+        TestPostgres.sql("TRUNCATE " + PGBENCH_TABLE.qualifiedName());
+        return rate;
     }
 
     private static double pgbench(String script, int clients) throws Exception {
@@ -255,7 +270,10 @@ final class DurableBenchmark {
     }
 
     /** {@value #SENDERS} sends in flight in one instance, to a channel no method takes: {@code send} alone. */
-    private void send(AppInstance sender, double insertBaseline, double functionBaseline) {
+    private void send(AppInstance sender, Map<String, Double> baselines) {
+        double insertBaseline = baselines.get("insert_4_clients_tps");
+        double functionBaseline = baselines.get("send_function_4_clients_tps");
+        double bareBaseline = baselines.get("bare_client_send_function_4_in_flight_per_s");
         send(sender, UNHANDLED, 5_000, SENDERS, 0); // warm-up
         Map<String, Object> sent = send(sender, UNHANDLED, SEND_MESSAGES, SENDERS, 0);
         double rate = SEND_MESSAGES * 1e6 / ((Number) sent.get("micros")).longValue();
@@ -268,10 +286,11 @@ final class DurableBenchmark {
         send.put("per_s", Math.round(rate));
         send.put("ratio_to_insert_4_clients", ratio(rate, insertBaseline));
         send.put("ratio_to_send_function_4_clients", ratio(rate, functionBaseline));
+        send.put("ratio_to_bare_client_send_function", ratio(rate, bareBaseline));
         results.put("send", send);
-        table.add(String.format("%-44s %.0f  ratio to pgbench insert %.2f, to send function %.2f",
-                "send, " + SENDERS + " in flight in one instance (msg/s)", rate, ratio(rate, insertBaseline),
-                ratio(rate, functionBaseline)));
+        table.add(String.format("%-44s %.0f  ratio to pgbench insert %.2f, to send function %.2f, to the bare"
+                + " client's send function %.2f", "send, " + SENDERS + " in flight in one instance (msg/s)", rate,
+                ratio(rate, insertBaseline), ratio(rate, functionBaseline), ratio(rate, bareBaseline)));
         assertThat(stored).isEqualTo(5_000 + SEND_MESSAGES);
     }
 

@@ -15,6 +15,7 @@ import io.quarkus.reactive.datasource.ReactiveDataSource;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.groups.UniRetry;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Promise;
 import io.vertx.core.Vertx;
 import io.vertx.core.impl.VertxInternal;
@@ -81,6 +82,30 @@ final class DatasourcePool {
     /** Runs a statement that writes, on a connection to a primary; see {@link #onPrimary(Function)}. */
     Uni<RowSet<Row>> write(String sql, Tuple params) {
         return onPrimary(conn -> conn.preparedQuery(sql).execute(params));
+    }
+
+    /**
+     * Runs a statement that writes, as {@link #write}, with Vert.x futures rather than Mutiny: the durable sends' path,
+     * where the layers of {@link #onPrimary} cost as much as the client's own work. A write that the server refuses as
+     * read-only changed nothing: its connection's backend is ended, so that the pool drops it, and the write goes the
+     * way of {@link #write} again, counted as its first try (with one URL, one more only).
+     */
+    Future<io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row>> send(String sql, io.vertx.sqlclient.Tuple params) {
+        return vertx().getConnection().compose(conn -> conn.preparedQuery(sql).execute(params).transform(ar -> {
+            if (ar.succeeded() || !readOnly(ar.cause())) {
+                conn.close();
+                return ar.succeeded() ? Future.succeededFuture(ar.result()) : Future.failedFuture(ar.cause());
+            }
+            Uni<RowSet<Row>> again = severalHosts ? write(sql, Tuple.newInstance(params))
+                    : onConnection(other -> other.preparedQuery(sql).execute(Tuple.newInstance(params)));
+            return Future.fromCompletionStage(endBackend(SqlConnection.newInstance(conn)).chain(() -> again)
+                    .map(DatasourcePool::delegate).subscribeAsCompletionStage());
+        }));
+    }
+
+    @SuppressWarnings("unchecked") // the Mutiny wrapper's delegate is declared raw
+    private static io.vertx.sqlclient.RowSet<io.vertx.sqlclient.Row> delegate(RowSet<Row> rows) {
+        return rows.getDelegate();
     }
 
     /** Runs a statement that reads, on a connection to a primary; see {@link #onPrimary(Function)}. */

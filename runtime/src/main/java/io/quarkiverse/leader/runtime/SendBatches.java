@@ -13,14 +13,14 @@ import java.util.function.Supplier;
 
 import org.jboss.logging.Logger;
 
-import io.smallrye.mutiny.Multi;
 import io.smallrye.mutiny.Uni;
 import io.smallrye.mutiny.subscription.UniEmitter;
 import io.vertx.core.Context;
+import io.vertx.core.Future;
 import io.vertx.core.Vertx;
-import io.vertx.mutiny.sqlclient.Row;
-import io.vertx.mutiny.sqlclient.Tuple;
 import io.vertx.pgclient.PgException;
+import io.vertx.sqlclient.Row;
+import io.vertx.sqlclient.Tuple;
 
 /**
  * Group commit for the pool's durable sends. A send goes out at once while fewer than {@link #IN_FLIGHT} statements
@@ -191,43 +191,52 @@ final class SendBatches {
     }
 
     private void send(List<Pending> batch, Slot slot) {
-        Uni<Long[]> statement;
+        Future<Long[]> statement;
         try {
             statement = statement(batch);
-            if (slot != null) {
-                // the place first, then the outcomes: the next statement need not wait for the callers' code
-                statement = statement.onTermination().invoke(() -> free(slot));
-            }
         } catch (RuntimeException failure) {
             failAll(batch, slot, failure);
             return;
         }
-        statement.subscribe().with(ids -> {
-            for (int i = 0; i < batch.size(); i++) {
-                batch.get(i).complete(ids[i]);
+        statement.onComplete(ar -> {
+            if (slot != null) {
+                free(slot); // the place first, then the outcomes: the next statement need not wait for the callers' code
             }
-        }, failure -> {
-            if (batch.size() > 1 && onlySomeMayFail(failure)) {
+            if (ar.succeeded()) {
+                for (int i = 0; i < batch.size(); i++) {
+                    batch.get(i).complete(ar.result()[i]);
+                }
+            } else if (batch.size() > 1 && onlySomeMayFail(ar.cause())) {
                 // nothing committed; one message the table refuses (a constraint, a trigger) must not fail the others:
                 // each again alone, one after the other, but those whose callers gave up meanwhile
-                LOG.debugf("A statement of %d durable sends failed (%s): sending each alone", batch.size(), failure);
-                Multi.createFrom().iterable(batch).filter(pending -> !pending.gone)
-                        .onItem().transformToUniAndConcatenate(this::alone)
-                        .subscribe().with(v -> {
-                        });
-                return;
+                LOG.debugf("A statement of %d durable sends failed (%s): sending each alone", batch.size(), ar.cause());
+                Future<Void> each = Future.succeededFuture();
+                for (Pending pending : batch) {
+                    each = each.compose(v -> pending.gone ? Future.succeededFuture() : alone(pending));
+                }
+                each.onFailure(e -> LOG.debugf("Sending the messages of a refused statement alone stopped: %s", e));
+            } else {
+                batch.forEach(pending -> pending.fail(ar.cause()));
             }
-            batch.forEach(pending -> pending.fail(failure));
         });
     }
 
     /** {@code pending} in a statement of its own: completes once its caller has the outcome. */
-    private Uni<Void> alone(Pending pending) {
-        return statement(List.of(pending))
-                .invoke(ids -> pending.complete(ids[0]))
-                .onFailure().invoke(pending::fail)
-                .replaceWithVoid()
-                .onFailure().recoverWithNull();
+    private Future<Void> alone(Pending pending) {
+        Future<Long[]> statement;
+        try {
+            statement = statement(List.of(pending));
+        } catch (RuntimeException failure) {
+            statement = Future.failedFuture(failure);
+        }
+        return statement.transform(ar -> {
+            if (ar.succeeded()) {
+                pending.complete(ar.result()[0]);
+            } else {
+                pending.fail(ar.cause());
+            }
+            return Future.succeededFuture();
+        });
     }
 
     /** An error of the data (class 22), a constraint (23) or a function or trigger (P0): about some rows, maybe. */
@@ -253,11 +262,14 @@ final class SendBatches {
         }
     }
 
-    /** The ids of {@code batch}'s messages, in its order, once its statement committed. */
-    private Uni<Long[]> statement(List<Pending> batch) {
+    /**
+     * The ids of {@code batch}'s messages, in its order, once its statement committed: on the pool's own connection
+     * handling, without a layer of its own per statement (see {@link DatasourcePool#send}).
+     */
+    private Future<Long[]> statement(List<Pending> batch) {
         if (batch.size() == 1) {
             Pending only = batch.get(0);
-            return pool.write(store.table().sendSql(), Tuple.of(only.channel, only.payload))
+            return pool.send(store.table().sendSql(), Tuple.of(only.channel, only.payload))
                     .map(rows -> new Long[] { rows.iterator().next().getLong(0) });
         }
         String[] channels = new String[batch.size()];
@@ -266,7 +278,9 @@ final class SendBatches {
             channels[i] = batch.get(i).channel;
             payloads[i] = batch.get(i).payload;
         }
-        return pool.write(store.table().sendManySql(), Tuple.of(channels, payloads)).map(rows -> {
+        // two array parameters (Tuple.of would spread the second array into parameters of its own)
+        Tuple arrays = Tuple.tuple().addArrayOfString(channels).addArrayOfString(payloads);
+        return pool.send(store.table().sendManySql(), arrays).map(rows -> {
             Long[] ids = new Long[batch.size()];
             for (Row row : rows) {
                 ids[(int) (long) row.getLong(0) - 1] = row.getLong(1);
