@@ -10,6 +10,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
 
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -140,6 +141,60 @@ class EvictionCadenceTest {
         assertThat(row.getLong("next_ms")).as("next look, ms: a threshold later, not a quarter heartbeat")
                 .isEqualTo(threshold);
         assertThat(TestPostgres.alive(pid)).isTrue();
+    }
+
+    @Test
+    void aFollowerThatEndedAHolderAndSawTheLockGoToAnotherLooksAgainSoon() throws Exception {
+        Duration lease = Duration.ofSeconds(1);
+        long threshold = lease.plus(HEARTBEAT).toMillis();
+        ElectionOptions options = options(lease);
+        TestPostgres.sql(options.terms().ddl());
+        PgConnection hung = session("leader:cadence-hung");
+        int hungPid = TestPostgres.holdLock(hung, lock);
+        // a session in line before the follower: granted the lock once the first holder is ended, then silent too
+        PgConnection ahead = session("leader:cadence-ahead");
+        int aheadPid = pid(ahead);
+        Future<RowSet<Row>> aheadWaits = ahead.preparedQuery("SELECT pg_advisory_lock($1)").execute(Tuple.of(lock));
+        awaitWaiting(aheadPid);
+        await().atMost(Duration.ofSeconds(15)).until(() -> silentMillis(hungPid) > threshold + 100);
+
+        Vertx vertx = Vertx.vertx();
+        CompletableFuture<Long> leads = new CompletableFuture<>();
+        CompletableFuture<String> lost = new CompletableFuture<>();
+        SessionAttempt attempt = null;
+        int followerPid = 0;
+        try {
+            PgConnection conn = TestPostgres.await(PgConnection.connect(vertx, PgConnectOptions.fromUri(TestPostgres.url())));
+            // as an election session is: its own lock_timeout is the poll, here an hour
+            TestPostgres.await(conn.query("SET lock_timeout = '" + POLL.toMillis() + "ms'").execute());
+            followerPid = pid(conn);
+            attempt = new SessionAttempt(vertx, new BackendSession(conn, followerPid), (a, reason) -> lost.complete(reason));
+            SessionAttempt follower = attempt;
+            LockAcquisition acquisition = new LockAcquisition(options, new Lease(lease), eviction(lease), a -> {
+            }, (holder, term, confirmedAt) -> leads.complete(term), (a, reason) -> lost.complete(reason));
+            vertx.runOnContext(v -> acquisition.acquire(follower));
+
+            TestPostgres.await(aheadWaits); // the first look ended the hung holder; the lock went to the session ahead
+            // which the follower ends in turn, a threshold of its silence later, rather than after its wait of a poll
+            assertThat(leads).succeedsWithin(Duration.ofSeconds(10));
+            assertThat(lost).isNotDone();
+            assertThat(TestPostgres.alive(hungPid)).as("the first holder").isFalse();
+            assertThat(TestPostgres.alive(aheadPid)).as("the holder after it").isFalse();
+        } finally {
+            if (attempt != null) {
+                attempt.end();
+            }
+            if (followerPid != 0) { // a session still waiting would hold the close up
+                TestPostgres.sql("SELECT pg_terminate_backend($1)", followerPid);
+            }
+            TestPostgres.await(vertx.close());
+        }
+    }
+
+    private static long silentMillis(int pid) {
+        return TestPostgres.sql("SELECT (extract(epoch FROM clock_timestamp() - state_change) * 1000)::bigint"
+                + " FROM pg_stat_activity WHERE pid = $1 AND state = 'idle'", pid).stream().findFirst()
+                .map(row -> row.getLong(0)).orElse(0L);
     }
 
     private HungLeaderEviction eviction(Duration lease) {

@@ -56,19 +56,30 @@ final class LockAcquisition {
 
     void acquire(SessionAttempt follower) {
         if (options.acquire() == AcquireStrategy.WAIT) {
-            waitForLock(follower, eviction != null);
+            waitForLock(follower, eviction != null ? Wait.LOOKING : Wait.PLAIN);
         } else {
             tryLock(follower);
         }
     }
 
-    /** Waits for the lock, first looking for a hung holder if {@code look}. */
-    private void waitForLock(SessionAttempt follower, boolean look) {
+    /** How a follower's statement waits for the lock. */
+    private enum Wait {
+        /** Looks for a hung holder first, and waits until the next look is due. */
+        LOOKING,
+        /** For a heartbeat, without looking: the look just ended the holder, which may not have gone yet. */
+        BRIEFLY,
+        /** Until {@code lock_timeout}, the {@code poll}. */
+        PLAIN
+    }
+
+    private void waitForLock(SessionAttempt follower, Wait wait) {
+        boolean look = wait == Wait.LOOKING;
         // lock_timeout ends the wait on the server; this ends it should the server itself have gone silent
         long silence = options.poll().plus(options.lease()).toMillis();
         long timer = follower.after(silence,
                 () -> lost.accept(follower, "no answer from the server within " + silence + "ms"));
-        lockQuery(follower, true, look).onComplete(ar -> {
+        Future<RowSet<Row>> statement = wait == Wait.BRIEFLY ? eviction.briefly(follower) : lockQuery(follower, true, look);
+        statement.onComplete(ar -> {
             if (!follower.current()) {
                 return;
             }
@@ -80,16 +91,16 @@ final class LockAcquisition {
                 }
                 if (look && HungLeaderEviction.skipped(row)) {
                     // the look ended the holder or had something to say: wait now, without looking again at a holder
-                    // that may not have gone yet
-                    waitForLock(follower, false);
+                    // that may not have gone yet, and look again after a heartbeat, should another waiter be granted
+                    waitForLock(follower, Wait.BRIEFLY);
                 } else if (onOwnBackend(follower, row)) {
                     beginTerm(follower);
                 }
             } else if (ar.cause() instanceof PgException e && LOCK_NOT_AVAILABLE.equals(e.getSqlState())) {
-                // the wait timed out (lock_timeout: the next look, or poll): check in and wait again
-                waitForLock(follower, eviction != null);
+                // the wait timed out (lock_timeout: the next look, a heartbeat, or poll): check in and wait again
+                waitForLock(follower, eviction != null ? Wait.LOOKING : Wait.PLAIN);
             } else if (look && lookFailed(ar.cause())) {
-                waitForLock(follower, false);
+                waitForLock(follower, Wait.PLAIN);
             } else {
                 lost.accept(follower, describe(ar.cause()));
             }

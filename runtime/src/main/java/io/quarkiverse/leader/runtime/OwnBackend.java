@@ -23,6 +23,13 @@ final class OwnBackend {
                 + " pg_backend_pid()";
     }
 
+    /** As {@link #waitSql}, waiting at most {@code timeoutMillis} ({@code lock_timeout} for this statement alone). */
+    static String waitSql(long lock, int pid, long timeoutMillis) {
+        return "SELECT CASE WHEN " + free(lock, pid) + " THEN pg_advisory_lock(CASE WHEN set_config('lock_timeout', '"
+                + timeoutMillis + "ms', true) IS NOT NULL THEN (" + lock + ")::bigint END) IS NOT NULL END,"
+                + " pg_backend_pid()";
+    }
+
     /** As {@link #waitSql}, trying once. */
     static String trySql(long lock, int pid) {
         return "SELECT CASE WHEN " + free(lock, pid) + " THEN pg_try_advisory_lock(" + lock + ") END, pg_backend_pid()";
