@@ -84,6 +84,7 @@ final class HungLeaderEviction {
     private final long pollMillis;
     private final String preparedWait;
     private final String preparedTry;
+    private final String briefTimeout; // built now, not on the takeover path
     // written on the election's context, reset by a failed check on the pool's
     private volatile boolean reported;
     private boolean failing; // confined to the election's context
@@ -96,6 +97,7 @@ final class HungLeaderEviction {
         this.pollMillis = Math.max(heartbeatMillis, options.poll().toMillis());
         this.preparedWait = sql(true, PARAMETERS, "true");
         this.preparedTry = sql(false, PARAMETERS, "true");
+        this.briefTimeout = heartbeatMillis + "ms";
     }
 
     /**
@@ -128,7 +130,7 @@ final class HungLeaderEviction {
      */
     Future<RowSet<Row>> briefly(SessionAttempt follower) {
         if (!follower.proxied) {
-            return follower.conn.preparedQuery(BRIEF_WAIT).execute(Tuple.of(options.lock(), heartbeatMillis + "ms"));
+            return follower.conn.preparedQuery(BRIEF_WAIT).execute(Tuple.of(options.lock(), briefTimeout));
         }
         return follower.conn.query(OwnBackend.waitSql(options.lock(), follower.backendPid, heartbeatMillis)).execute();
     }
@@ -165,7 +167,10 @@ final class HungLeaderEviction {
         }
     }
 
-    /** Whether the lock statement was left out for what the look found: the follower waits again, without looking. */
+    /**
+     * Whether the lock statement was left out for what the look found: the follower waits a heartbeat without looking,
+     * then looks again.
+     */
     static boolean skipped(Row row) {
         return row.getValue("locked") == null && Boolean.TRUE.equals(row.getBoolean("own"));
     }
