@@ -70,9 +70,6 @@ final class HungLeaderEviction {
                    coalesce(c.next_ms, %%7$s) AS next_ms
             FROM (SELECT %%8$s AS own) one LEFT JOIN LATERAL (%s) c ON true""".formatted(LOOK);
 
-    private static final String BRIEF_WAIT = "SELECT pg_advisory_lock(CASE WHEN set_config('lock_timeout', $2, true)"
-            + " IS NOT NULL THEN $1::bigint END) IS NOT NULL";
-
     /** A direct session's values of the placeholders: the statement is prepared once and its plan kept. */
     private static final List<String> PARAMETERS = List.of("$1::bigint", "$2::bigint", "$3::bigint", "$4::bigint",
             "$5::bigint", "$6::boolean");
@@ -84,7 +81,6 @@ final class HungLeaderEviction {
     private final long pollMillis;
     private final String preparedWait;
     private final String preparedTry;
-    private final String briefTimeout; // built now, not on the takeover path
     // written on the election's context, reset by a failed check on the pool's
     private volatile boolean reported;
     private boolean failing; // confined to the election's context
@@ -97,7 +93,6 @@ final class HungLeaderEviction {
         this.pollMillis = Math.max(heartbeatMillis, options.poll().toMillis());
         this.preparedWait = sql(true, PARAMETERS, "true");
         this.preparedTry = sql(false, PARAMETERS, "true");
-        this.briefTimeout = heartbeatMillis + "ms";
     }
 
     /**
@@ -122,17 +117,6 @@ final class HungLeaderEviction {
                 Boolean.toString(report));
         // only on the session's own backend, and only if that backend does not hold the lock already
         return conn.query(sql(wait, literals, OwnBackend.free(options.lock(), pid))).execute();
-    }
-
-    /**
-     * A wait for the lock without a look, for a heartbeat: after a look that ended the holder, whose session may not
-     * have gone yet. Should another waiter be granted the lock, the looks go on after it, on the new holder.
-     */
-    Future<RowSet<Row>> briefly(SessionAttempt follower) {
-        if (!follower.proxied) {
-            return follower.conn.preparedQuery(BRIEF_WAIT).execute(Tuple.of(options.lock(), briefTimeout));
-        }
-        return follower.conn.query(OwnBackend.waitSql(options.lock(), follower.backendPid, heartbeatMillis)).execute();
     }
 
     /** The statement with {@code values} for lock, threshold, margin, poll, heartbeat and report; {@code own} as above. */

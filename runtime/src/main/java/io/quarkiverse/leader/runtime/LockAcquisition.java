@@ -27,6 +27,9 @@ final class LockAcquisition {
 
     private static final String WAIT_SQL = "SELECT pg_advisory_lock($1)";
     private static final String TRY_SQL = "SELECT pg_try_advisory_lock($1)";
+    /** A wait bounded by its own {@code lock_timeout} ($2), for this statement alone. */
+    private static final String BRIEF_SQL = "SELECT pg_advisory_lock(CASE WHEN set_config('lock_timeout', $2, true)"
+            + " IS NOT NULL THEN $1::bigint END) IS NOT NULL";
 
     /** The term has begun and the channels are listened to; the lease counts from {@code confirmedAt}. */
     interface Leading {
@@ -42,6 +45,7 @@ final class LockAcquisition {
     private final BiConsumer<SessionAttempt, String> lost;
     // built now, not on the handover path, where a cold string concatenation costs milliseconds
     private final String leadSql;
+    private final String briefTimeout;
 
     LockAcquisition(ElectionOptions options, Lease lease, HungLeaderEviction eviction, Consumer<SessionAttempt> locked,
             Leading leading, BiConsumer<SessionAttempt, String> lost) {
@@ -52,6 +56,7 @@ final class LockAcquisition {
         this.leading = leading;
         this.lost = lost;
         this.leadSql = options.leadSql();
+        this.briefTimeout = options.heartbeat().toMillis() + "ms";
     }
 
     void acquire(SessionAttempt follower) {
@@ -66,7 +71,10 @@ final class LockAcquisition {
     private enum Wait {
         /** Looks for a hung holder first, and waits until the next look is due. */
         LOOKING,
-        /** For a heartbeat, without looking: the look just ended the holder, which may not have gone yet. */
+        /**
+         * For a heartbeat, without looking: the look just ended the holder, which may not have gone yet; should another
+         * waiter be granted the lock meanwhile, the looks go on at the new holder.
+         */
         BRIEFLY,
         /** Until {@code lock_timeout}, the {@code poll}. */
         PLAIN
@@ -78,7 +86,7 @@ final class LockAcquisition {
         long silence = options.poll().plus(options.lease()).toMillis();
         long timer = follower.after(silence,
                 () -> lost.accept(follower, "no answer from the server within " + silence + "ms"));
-        Future<RowSet<Row>> statement = wait == Wait.BRIEFLY ? eviction.briefly(follower) : lockQuery(follower, true, look);
+        Future<RowSet<Row>> statement = wait == Wait.BRIEFLY ? waitBriefly(follower) : lockQuery(follower, true, look);
         statement.onComplete(ar -> {
             if (!follower.current()) {
                 return;
@@ -148,6 +156,15 @@ final class LockAcquisition {
             return true;
         }
         return false;
+    }
+
+    /** A wait for the lock without a look, for a heartbeat: see {@link Wait#BRIEFLY}. */
+    private Future<RowSet<Row>> waitBriefly(SessionAttempt follower) {
+        if (follower.proxied) {
+            return follower.conn.query(OwnBackend.waitSql(options.lock(), follower.backendPid,
+                    options.heartbeat().toMillis())).execute();
+        }
+        return follower.conn.preparedQuery(BRIEF_SQL).execute(Tuple.of(options.lock(), briefTimeout));
     }
 
     private Future<RowSet<Row>> lockQuery(SessionAttempt follower, boolean wait, boolean look) {
