@@ -156,6 +156,11 @@ public interface LeaderBuildTimeConfig {
             Optional<String> wakeupChannel();
 
             /**
+             * {@code durable.wakeup-payload}, read at run time.
+             */
+            Optional<Boolean> wakeupPayload();
+
+            /**
              * {@code durable.create-table}, read at run time.
              */
             Optional<String> createTable();

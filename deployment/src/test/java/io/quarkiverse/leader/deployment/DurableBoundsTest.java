@@ -67,10 +67,10 @@ class DurableBoundsTest {
     @Test
     void aBacklogOfLargeMessagesIsDrainedBatchAfterBatchWithoutWaitingForPolls() {
         await().atMost(Duration.ofSeconds(10)).until(election::isLeader);
-        // stored without wake-ups, as while no instance led; then one wake-up
+        // stored without wake-ups, as while no instance led; then one wake-up, a large message's (its channel alone)
         TestPostgres.sql("INSERT INTO " + TABLE + " (channel, payload) SELECT 'large', repeat('l', " + MIB + ")"
                 + " FROM generate_series(1, 20)");
-        election.sendAndAwait("large", "last");
+        election.sendAndAwait("large", "l".repeat(MIB));
         await().atMost(Duration.ofSeconds(20)).untilAsserted(() -> assertThat(orders.large).hasValue(21));
     }
 
@@ -78,7 +78,7 @@ class DurableBoundsTest {
     void aFetchStopsAtEightMebibytesOfPayloads() {
         TestPostgres.sql("INSERT INTO " + TABLE + " (channel, payload) SELECT 'fetch', repeat('y', " + MIB + ")"
                 + " FROM generate_series(1, 10)");
-        MessageTable table = new MessageTable(Optional.empty(), TABLE, "bounds_test_send", "w", false, "", "");
+        MessageTable table = new MessageTable(Optional.empty(), TABLE, "bounds_test_send", "w", true, false, "", "");
         List<Row> batch = TestPostgres.sql(table.fetchSql(), "fetch", 100, 2L * MIB, 8L * MIB);
         // it stops once the payloads reach 8 MiB: 8 of 1 MiB
         assertThat(batch).hasSize(8);

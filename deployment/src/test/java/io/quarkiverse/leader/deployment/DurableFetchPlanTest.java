@@ -46,7 +46,7 @@ class DurableFetchPlanTest {
         PgConnection conn = TestPostgres.connect();
         try {
             TestPostgres.await(conn.query("SET plan_cache_mode = force_generic_plan").execute());
-            MessageTable table = new MessageTable(Optional.empty(), TABLE, "plan_test_send", "wakeup", false, "", "");
+            MessageTable table = new MessageTable(Optional.empty(), TABLE, "plan_test_send", "wakeup", true, false, "", "");
             TestPostgres.await(conn.query("PREPARE fetch_pending AS " + table.fetchSql())
                     .execute());
             TestPostgres.await(conn.query("PREPARE ack_handled AS " + table.ackSql()).execute());

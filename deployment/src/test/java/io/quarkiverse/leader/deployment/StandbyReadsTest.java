@@ -48,7 +48,7 @@ class StandbyReadsTest {
         // once, although this class is loaded again by the application's class loader
         if (System.getProperty("leader.test.standby-reads.prepared") == null) {
             PG.sql(PG.standby(), "SELECT pg_wal_replay_pause()");
-            PG.script(PG.primary(), new MessageTable(Optional.empty(), TABLE, FUNCTION, "quarkus_leader_wakeup", false,
+            PG.script(PG.primary(), new MessageTable(Optional.empty(), TABLE, FUNCTION, "quarkus_leader_wakeup", true, false,
                     "", "").ddl());
             System.setProperty("leader.test.standby-reads.prepared", "true");
         }

@@ -12,13 +12,16 @@ import io.vertx.pgclient.PgConnection;
 /**
  * A bare JVM with one plain session that LISTENs on {@code bench} and times each notification as the sample's
  * {@link BenchmarkProbe} does: the benchmark's baseline for notification latency, in the same run and the same
- * topology. Arguments: the database URL. Commands on standard input: {@code reset}, {@code stats} (answers
+ * topology; on the durable wake-up channel, it times the wake-ups that carry the benchmark's messages. Arguments: the
+ * database URL, and the channel ({@code bench} when absent). Commands on standard input: {@code reset}, {@code stats} (answers
  * {@code count p50 p99 p999} in microseconds), {@code exit}.
  */
 public final class BareListener {
 
     private static final long[] LATENCIES = new long[1_000_000];
     private static final AtomicInteger COUNT = new AtomicInteger();
+    /** The sender's clock in the benchmark's payloads, within a durable wake-up too. */
+    private static final String SENT_KEY = "\"sentMicros\":";
 
     private BareListener() {
     }
@@ -30,14 +33,19 @@ public final class BareListener {
         conn.notificationHandler(n -> {
             long now = BenchmarkProbe.nowMicros();
             String payload = n.getPayload();
-            int start = payload.indexOf(':') + 1;
+            int key = payload.indexOf(SENT_KEY);
+            if (key < 0) {
+                return; // a wake-up that names its channel alone, or another's
+            }
+            int start = key + SENT_KEY.length();
             long sent = Long.parseLong(payload, start, payload.indexOf(',', start), 10);
             int i = COUNT.getAndIncrement();
             if (i < LATENCIES.length) {
                 LATENCIES[i] = now - sent;
             }
         });
-        conn.query("LISTEN bench").execute().toCompletionStage().toCompletableFuture().get();
+        String channel = args.length > 1 ? args[1] : "bench";
+        conn.query("LISTEN " + channel).execute().toCompletionStage().toCompletableFuture().get();
         System.out.println("listening");
         System.out.flush();
         BufferedReader in = new BufferedReader(new InputStreamReader(System.in));

@@ -7,7 +7,6 @@ import static org.awaitility.Awaitility.await;
 import java.io.BufferedReader;
 import java.io.IOException;
 import java.io.InputStreamReader;
-import java.io.PrintWriter;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -329,19 +328,12 @@ class BenchIT {
             live.remove(other);
         }
         // the baseline: a bare JVM LISTENing on the same channel times the same notifications
-        Process bare = new ProcessBuilder(ProcessHandle.current().info().command().orElse("java"), "-Xmx128m", "-cp",
-                System.getProperty("java.class.path"), BareListener.class.getName(), TestPostgres.url())
-                .redirectErrorStream(true).start();
-        try {
-            BufferedReader bareOut = new BufferedReader(new InputStreamReader(bare.getInputStream()));
-            PrintWriter bareIn = new PrintWriter(bare.getOutputStream(), true);
-            awaitLine(bareOut, "listening");
+        try (BareListenerProcess bare = new BareListenerProcess("bench")) {
             send(follower, LATENCY_MESSAGES, 64, 1, LATENCY_RATE);
             send(follower, LATENCY_MESSAGES, 4096, 1, LATENCY_RATE);
             for (int size : new int[] { 64, 4096 }) {
                 reset(leader);
-                bareIn.println("reset");
-                awaitLine(bareOut, "reset");
+                bare.reset();
                 send(follower, LATENCY_MESSAGES, size, 1, LATENCY_RATE);
                 Map<String, Object> stats = awaitReceived(leader, LATENCY_MESSAGES);
                 Map<String, Object> ms = new LinkedHashMap<>();
@@ -351,42 +343,11 @@ class BenchIT {
                 results.put(size == 64 ? "notify_latency_ms" : "notify_latency_4kb_ms", ms);
                 table.add(String.format("%-44s p50 %.3f  p99 %.3f  p99.9 %.3f", "notify -> leader's handler, " + size
                         + " B (ms)", ms.get("p50"), ms.get("p99"), ms.get("p999")));
-                Map<String, Object> baseline = bareStats(bareIn, bareOut, LATENCY_MESSAGES);
+                Map<String, Object> baseline = bare.stats(LATENCY_MESSAGES);
                 results.put(size == 64 ? "bare_listen_latency_ms" : "bare_listen_latency_4kb_ms", baseline);
                 table.add(String.format("%-44s p50 %.3f  p99 %.3f  p99.9 %.3f", "notify -> bare LISTEN JVM, " + size
                         + " B (ms)", baseline.get("p50"), baseline.get("p99"), baseline.get("p999")));
             }
-        } finally {
-            bare.destroyForcibly();
-        }
-    }
-
-    /** The bare listener's percentiles, once it has had every message. */
-    private static Map<String, Object> bareStats(PrintWriter in, BufferedReader out, int expected)
-            throws IOException {
-        long deadline = System.nanoTime() + Duration.ofSeconds(30).toNanos();
-        while (true) {
-            in.println("stats");
-            String[] parts = out.readLine().split(" ");
-            if (Long.parseLong(parts[0]) >= expected || System.nanoTime() > deadline) {
-                Map<String, Object> ms = new LinkedHashMap<>();
-                ms.put("received", Long.parseLong(parts[0]));
-                ms.put("p50", Long.parseLong(parts[1]) / 1000.0);
-                ms.put("p99", Long.parseLong(parts[2]) / 1000.0);
-                ms.put("p999", Long.parseLong(parts[3]) / 1000.0);
-                return ms;
-            }
-            sleepMillis(50);
-        }
-    }
-
-    private static void awaitLine(BufferedReader out, String expected) throws IOException {
-        String line;
-        while ((line = out.readLine()) != null && !line.equals(expected)) {
-            // start-up output
-        }
-        if (line == null) {
-            throw new IllegalStateException("the bare listener exited before saying '" + expected + "'");
         }
     }
 

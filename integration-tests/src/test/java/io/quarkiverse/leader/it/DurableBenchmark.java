@@ -4,6 +4,7 @@ import static io.restassured.RestAssured.given;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.awaitility.Awaitility.await;
 
+import java.io.IOException;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -29,6 +30,8 @@ final class DurableBenchmark {
     /** A channel no method declares: its messages stay in the table, so that a send run measures sending alone. */
     static final String UNHANDLED = "bench_unhandled";
     static final String MESSAGES = MessageTable.DEFAULT_TABLE;
+    /** The sample's wake-up channel, the default one. */
+    static final String WAKEUP_CHANNEL = "quarkus_leader_wakeup";
 
     static final Duration PGBENCH_DURATION = Duration.ofSeconds(Integer.getInteger("bench.pgbench-seconds", 8));
     static final int BACKLOG = Integer.getInteger("bench.durable-backlog", 20_000);
@@ -41,7 +44,7 @@ final class DurableBenchmark {
 
     /** A table shaped like the message table (same columns, defaults, indexes and send function), for pgbench. */
     static final MessageTable PGBENCH_TABLE = new MessageTable(Optional.empty(), "bench_pgbench_message",
-            "bench_pgbench_send", "bench_pgbench_wakeup", true, "", "");
+            "bench_pgbench_send", "bench_pgbench_wakeup", true, true, "", "");
     static final Pattern BACKLOG_KEY = Pattern.compile("\"durable\\.[^\"]+\\.backlog\"");
     static final String PAYLOAD = "{\"sentMicros\":0,\"seq\":0,\"pad\":\"\"}";
     static final String INSERT_DELETE = "BEGIN;\n"
@@ -141,29 +144,47 @@ final class DurableBenchmark {
 
     // ---- latency
 
-    /** From the sender's clock just before {@code send} to the start of the leader's method, paced. */
-    private void latency(AppInstance leader, AppInstance follower) {
+    /**
+     * From the sender's clock just before {@code send} to the start of the leader's method, paced; beside it, the
+     * floor of that path: a bare JVM LISTENing on the wake-up channel times the same messages' wake-ups, which carry
+     * them.
+     */
+    private void latency(AppInstance leader, AppInstance follower) throws IOException {
         // warm-up: a 200/s run after 2,000 messages had the JIT's compilations in it (the leader's CPU per message
         // five times that of the 1,000/s run after it)
         sendAndAwait(leader, follower, AT_LEAST_ONCE, 10_000, 1_000);
         Map<String, Object> latency = new LinkedHashMap<>();
-        for (int[] run : new int[][] { { 200, Integer.getInteger("bench.durable-latency-200", 4_000) },
-                { 1_000, Integer.getInteger("bench.durable-latency-1000", 10_000) } }) {
-            ProcessCounters before = ProcessCounters.of(leader.pid());
-            Map<String, Object> stats = sendAndAwait(leader, follower, AT_LEAST_ONCE, run[1], run[0]);
-            ProcessCounters used = ProcessCounters.of(leader.pid()).since(before);
-            Map<String, Object> ms = new LinkedHashMap<>();
-            ms.put("messages", run[1]);
-            ms.put("p50", micros(stats, "p50Micros"));
-            ms.put("p99", micros(stats, "p99Micros"));
-            ms.put("p999", micros(stats, "p999Micros"));
-            ms.putAll(perMessage(used, run[1]));
-            latency.put("at_" + run[0] + "_per_s", ms);
-            table.add(String.format("%-44s p50 %.3f  p99 %.3f  p99.9 %.3f", "send -> durable method, " + run[0]
-                    + "/s (ms)", ms.get("p50"), ms.get("p99"), ms.get("p999")));
-            table.add(perMessageRow(used, run[1]));
+        try (BareListenerProcess bare = new BareListenerProcess(WAKEUP_CHANNEL)) {
+            for (int[] run : new int[][] { { 200, Integer.getInteger("bench.durable-latency-200", 4_000) },
+                    { 1_000, Integer.getInteger("bench.durable-latency-1000", 10_000) } }) {
+                bare.reset();
+                latencyRun(leader, follower, run[0], run[1], latency, bare);
+            }
         }
         results.put("latency_ms", latency);
+    }
+
+    private void latencyRun(AppInstance leader, AppInstance follower, int rate, int messages,
+            Map<String, Object> latency, BareListenerProcess bare) throws IOException {
+        ProcessCounters before = ProcessCounters.of(leader.pid());
+        Map<String, Object> stats = sendAndAwait(leader, follower, AT_LEAST_ONCE, messages, rate);
+        ProcessCounters used = ProcessCounters.of(leader.pid()).since(before);
+        Map<String, Object> ms = new LinkedHashMap<>();
+        ms.put("messages", messages);
+        ms.put("p50", micros(stats, "p50Micros"));
+        ms.put("p99", micros(stats, "p99Micros"));
+        ms.put("p999", micros(stats, "p999Micros"));
+        ms.putAll(perMessage(used, messages));
+        Map<String, Object> floor = bare.stats(messages);
+        ms.put("bare_listen_wakeup", floor);
+        ms.put("p50_ratio_to_bare", (double) ms.get("p50") / (double) floor.get("p50"));
+        latency.put("at_" + rate + "_per_s", ms);
+        table.add(String.format("%-44s p50 %.3f  p99 %.3f  p99.9 %.3f", "send -> durable method, " + rate + "/s (ms)",
+                ms.get("p50"), ms.get("p99"), ms.get("p999")));
+        table.add(perMessageRow(used, messages));
+        table.add(String.format("%-44s p50 %.3f  p99 %.3f  p99.9 %.3f  (method's p50 %.2fx)", "send -> bare LISTEN JVM,"
+                + " wake-up, " + rate + "/s (ms)", floor.get("p50"), floor.get("p99"), floor.get("p999"),
+                ms.get("p50_ratio_to_bare")));
     }
 
     /** The follower sends {@code count} messages at {@code rate}, 8 in flight at most; the leader's probe's stats. */

@@ -6,6 +6,7 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.BooleanSupplier;
 
 import org.jboss.logging.Logger;
@@ -47,6 +48,8 @@ final class DurableChannel {
     private boolean counting;
     private int acks; // acknowledgements under way, of this run and of one before it
     private final AtomicBoolean wakePending = new AtomicBoolean(); // one wake-up queued on the context at most
+    private final AtomicReference<WakeupMessage> offered = new AtomicReference<>(); // one queued at most, too
+    private long highestSeen = Long.MIN_VALUE; // the highest id fetched or handed over, on the context
     private boolean fetchFailing;
 
     DurableChannel(NotificationMethod method, MethodCall call, MessageStore store, DatasourcePool pool, Context context,
@@ -150,6 +153,24 @@ final class DurableChannel {
         }
     }
 
+    /**
+     * A message committed and its wake-up carries it: handed to the method as it is, if nothing is pending before it,
+     * or else a wake-up like any other.
+     */
+    void offer(WakeupMessage message) {
+        if (!offered.compareAndSet(null, message)) {
+            wake(); // one under way already: this one the fetch after it brings
+            return;
+        }
+        context.runOnContext(v -> {
+            WakeupMessage taken = offered.getAndSet(null);
+            Run current = run;
+            if (current != null) {
+                current.offer(taken.message(limits.maxPayloadBytes()));
+            }
+        });
+    }
+
     /** One leadership's delivery; at most one batch in flight. */
     private final class Run {
 
@@ -158,12 +179,30 @@ final class DurableChannel {
         private int unrecorded; // batches in a row whose failures or acknowledgement could not be written
         private long pausedUntil = System.nanoTime();
         private boolean stalled; // a failure of this batch could not be recorded: the rest of it waits
+        private boolean caughtUp; // the last batch was handled whole and nothing was left behind it
 
         void wake() {
             again = true;
             if (!busy) {
                 fetch();
             }
+        }
+
+        /**
+         * A message from its wake-up, handed over as it is only when nothing is pending before it as far as this leader
+         * knows, and when its id is above every id seen: a wake-up may reach the leader after a fetch that its commit
+         * came before has brought the message, and a late commit of a lower id is the fetch's to bring.
+         */
+        void offer(DurableMessage message) {
+            if (busy || !caughtUp || message.id() <= highestSeen || !current()
+                    || System.nanoTime() - pausedUntil < 0) {
+                wake();
+                return;
+            }
+            highestSeen = message.id();
+            busy = true;
+            again = false;
+            deliver(List.of(message));
         }
 
         private boolean current() {
@@ -176,13 +215,16 @@ final class DurableChannel {
             }
             busy = true;
             again = false;
+            caughtUp = false; // until its batch is handled whole: a fetch that fails may leave messages behind
             bounded(store.ready().chain(() -> pool.read(store.table().fetchSql(),
                     Tuple.of(method.channel, limits.batchSize(), limits.maxPayloadBytes(), Limits.BATCH_BYTES))))
                     .subscribe().with(rows -> {
                         fetchFailing = false;
                         List<DurableMessage> batch = new ArrayList<>(rows.size());
                         for (Row row : rows) {
-                            batch.add(DurableMessage.of(row));
+                            DurableMessage message = DurableMessage.of(row);
+                            highestSeen = Math.max(highestSeen, message.id());
+                            batch.add(message);
                         }
                         deliver(batch);
                     }, failure -> {
@@ -199,8 +241,9 @@ final class DurableChannel {
         }
 
         private void deliver(List<DurableMessage> batch) {
-            List<Long> handled = new ArrayList<>(batch.size());
+            List<DurableMessage> handled = new ArrayList<>(batch.size());
             stalled = false;
+            caughtUp = false;
             Uni<Boolean> calls = method.ordered ? inOrder(batch, 0, handled) : together(batch, handled);
             calls.chain(complete -> ack(handled).replaceWith(complete))
                     .subscribe().with(complete -> {
@@ -213,6 +256,8 @@ final class DurableChannel {
                         // one cut short (a step-down) waits for a wake-up or poll
                         if (complete && (again || mayHaveMore(batch))) {
                             fetch();
+                        } else {
+                            caughtUp = complete;
                         }
                     }, failure -> {
                         LOG.warnf("Could not acknowledge %d durable message(s) of channel '%s' (%s); they are handed"
@@ -236,7 +281,7 @@ final class DurableChannel {
         }
 
         /** One call at a time, in id order; the first one that does not succeed holds the rest back. */
-        private Uni<Boolean> inOrder(List<DurableMessage> batch, int next, List<Long> handled) {
+        private Uni<Boolean> inOrder(List<DurableMessage> batch, int next, List<DurableMessage> handled) {
             if (next == batch.size()) {
                 return Uni.createFrom().item(true);
             }
@@ -245,13 +290,13 @@ final class DurableChannel {
         }
 
         /** The calls of the batch side by side, at most {@code max-concurrency} at once, for a method that is not ordered. */
-        private Uni<Boolean> together(List<DurableMessage> batch, List<Long> handled) {
+        private Uni<Boolean> together(List<DurableMessage> batch, List<DurableMessage> handled) {
             return Multi.createFrom().iterable(batch).onItem().transformToUni(message -> handle(message, handled))
                     .merge(limits.concurrency()).collect().asList().map(oks -> !oks.contains(false));
         }
 
         /** Hands the message over until it is handled or a dead letter: true, or false when it stays pending. */
-        private Uni<Boolean> handle(DurableMessage message, List<Long> handled) {
+        private Uni<Boolean> handle(DurableMessage message, List<DurableMessage> handled) {
             if (!current() || stalled) {
                 return Uni.createFrom().item(false);
             }
@@ -265,7 +310,7 @@ final class DurableChannel {
                     : attempts.deliver(message, this::current, () -> ackHandled(handled));
             return outcome.map(done -> switch (done) {
                 case HANDLED -> {
-                    handled.add(message.id());
+                    handled.add(message);
                     yield true;
                 }
                 case ACKNOWLEDGED -> { // with the method's own transaction
@@ -305,8 +350,8 @@ final class DurableChannel {
          * Acknowledges what the batch has handled so far, before a failed message's backoff: a departure or a crash
          * during the retries must not hand those messages over again.
          */
-        private Uni<Void> ackHandled(List<Long> handled) {
-            List<Long> done = new ArrayList<>(handled);
+        private Uni<Void> ackHandled(List<DurableMessage> handled) {
+            List<DurableMessage> done = new ArrayList<>(handled);
             handled.removeAll(done);
             return ack(done)
                     .onFailure().recoverWithUni(failure -> {
@@ -315,17 +360,22 @@ final class DurableChannel {
                     });
         }
 
-        private Uni<Void> ack(List<Long> ids) {
-            if (ids.isEmpty()) {
+        /** Deletes the rows of {@code messages}; one from its wake-up only if its row matches the wake-up. */
+        private Uni<Void> ack(List<DurableMessage> messages) {
+            if (messages.isEmpty()) {
                 return Uni.createFrom().voidItem();
             }
+            DurableMessage first = messages.get(0); // one from its wake-up comes alone: see offer()
+            String sql = first.digest() != null ? store.table().ackHandedOverSql() : store.table().ackSql();
+            Tuple params = first.digest() != null ? Tuple.of(first.id(), first.digestParameter())
+                    : Tuple.of(messages.stream().map(DurableMessage::id).toArray(Long[]::new));
             return Uni.createFrom().deferred(() -> {
                 acks++;
-                return bounded(pool.write(store.table().ackSql(), Tuple.of(ids.toArray(new Long[0]))));
+                return bounded(pool.write(sql, params));
             })
                     .onTermination().invoke(() -> acks--) // on the context: bounded() emits there
-                    .invoke(() -> metrics.durableDelivered(method.election, method.channel, method.description,
-                            ids.size()))
+                    .invoke(rows -> metrics.durableDelivered(method.election, method.channel, method.description,
+                            rows.rowCount()))
                     .replaceWithVoid();
         }
 

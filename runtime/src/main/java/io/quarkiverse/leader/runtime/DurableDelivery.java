@@ -28,13 +28,17 @@ final class DurableDelivery {
     private final String wakeupChannel;
     private final Context context;
     private final Duration pollInterval;
+    private final boolean handOver;
     private long pollTimer = -1;
 
-    DurableDelivery(List<DurableChannel> channels, String wakeupChannel, Context context, Duration pollInterval) {
+    /** {@code handOver}: whether a message that rides in its wake-up goes to its method from there, unfetched. */
+    DurableDelivery(List<DurableChannel> channels, String wakeupChannel, Context context, Duration pollInterval,
+            boolean handOver) {
         channels.forEach(c -> byChannel.put(c.channel(), c));
         this.wakeupChannel = wakeupChannel;
         this.context = context;
         this.pollInterval = pollInterval;
+        this.handOver = handOver;
         // links the drain's callbacks now: their first use is otherwise on the hand-over path, which linking would slow
         context.runOnContext(v -> drain(Duration.ZERO));
     }
@@ -43,10 +47,33 @@ final class DurableDelivery {
         return wakeupChannel.equals(channel);
     }
 
-    /** A message on {@code channel} committed; channels of other elections sharing the table are not ours. */
-    void wake(String channel) {
-        DurableChannel durable = byChannel.get(channel);
+    /**
+     * A message committed: {@code wakeup} names its channel, or carries the message itself (see {@link WakeupMessage}).
+     * Channels of other elections sharing the table are not ours.
+     */
+    void wake(String wakeup) {
+        if (pollTimer < 0) {
+            return; // not leading: start() fetches what commits until then
+        }
+        DurableChannel durable = byChannel.get(wakeup);
         if (durable != null) {
+            durable.wake();
+            return;
+        }
+        WakeupMessage carried = WakeupMessage.parse(wakeup);
+        if (carried == null) {
+            if (WakeupMessage.carriesMessage(wakeup)) { // unreadable (another version's?): whose it is, only a fetch tells
+                byChannel.values().forEach(DurableChannel::wake);
+            }
+            return;
+        }
+        durable = byChannel.get(carried.channel());
+        if (durable == null) {
+            return; // another election's
+        }
+        if (handOver) {
+            durable.offer(carried);
+        } else {
             durable.wake();
         }
     }

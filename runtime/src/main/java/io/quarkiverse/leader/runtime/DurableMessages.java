@@ -35,7 +35,8 @@ final class DurableMessages {
         this.pool = pool;
         ElectionConfig.Durable durable = config.durable();
         this.store = new MessageStore(new MessageTable(durable.schema(), durable.table(), durable.function(),
-                durable.wakeupChannel(), durable.createTable(), property(election, "durable.create-table"),
+                durable.wakeupChannel(), durable.wakeupPayload(), durable.createTable(),
+                property(election, "durable.create-table"),
                 property(election, "durable.function")), pool,
                 config.sendTimeout());
         this.sender = new DurableSender(mapper, pool, store, new DurableSender.Checks(
@@ -100,8 +101,8 @@ final class DurableMessages {
                     store, pool, applicationContext, session::isLeader, limits(method), config.sendTimeout(), policy,
                     metrics, fenced));
         }
-        delivery = new DurableDelivery(channels, config.durable().wakeupChannel(), session.context(),
-                config.durable().pollInterval());
+        delivery = new DurableDelivery(channels, durable.wakeupChannel(), session.context(), durable.pollInterval(),
+                durable.wakeupPayload());
         return delivery;
     }
 }

@@ -133,7 +133,7 @@ final class MessageAttempts {
                 .chain(outcome -> outcome == MethodCall.SKIPPED
                         ? Uni.createFrom().failure(new FencedException("leadership ended before the method could run"))
                         : Uni.createFrom().item(COMMITTED)),
-                store.table().ackOneSql(message.id()),
+                store.table().ackOneSql(message),
                 e -> MessageTable.notPending(e) ? new AlreadyGone() : e);
     }
 
@@ -173,7 +173,8 @@ final class MessageAttempts {
         Throwable error = failure instanceof MethodCall.InvalidPayloadException && failure.getCause() != null
                 ? failure.getCause()
                 : failure;
-        return pool.write(store.table().failedAttemptSql(), Tuple.of(message.id(), describe(error), dead))
+        return pool.write(store.table().failedAttemptSql(),
+                Tuple.of(message.id(), describe(error), dead, message.digestParameter()))
                 .ifNoItem().after(queryTimeout).fail()
                 // acknowledged meanwhile (a late commit of its own, another instance), or deleted: nothing to record
                 .chain(rows -> rows.rowCount() == 1 ? Uni.createFrom().item(rows)

@@ -65,6 +65,7 @@ final class MessageStore {
                 .chain(rows -> {
                     Row row = rows.iterator().next();
                     if (row.getBoolean(0)) {
+                        carriesMessages(row.getBoolean(2), row.getString(1));
                         return Uni.createFrom().voidItem();
                     }
                     String schema = row.getString(1);
@@ -90,6 +91,22 @@ final class MessageStore {
                                     + " function name with " + table.functionProperty() + ", or create the table with:\n"
                                     + resolved.ddl()));
                 });
+    }
+
+    /** Says how to replace a function whose wake-ups do not match {@code wakeup-payload}: it is never replaced here. */
+    private void carriesMessages(boolean carries, String schema) {
+        String replacement = table.in(schema).functionDdl("CREATE OR REPLACE FUNCTION");
+        if (table.wakeupPayload() && !carries) {
+            LOG.infof("The send function %s wakes the leader with the channel's name alone (an earlier version's, or"
+                    + " one made with %s=false), so the leader fetches each message before its method is called. To let"
+                    + " a small message ride in its wake-up, a round trip less, replace it with:\n%s",
+                    table.functionSignature(), table.wakeupPayloadProperty(), replacement);
+        } else if (!table.wakeupPayload() && carries) {
+            LOG.warnf("The send function %s puts small messages into its wake-ups, which every session of the database"
+                    + " can LISTEN to, while %s is false; the leader fetches every message. To keep the payloads out of"
+                    + " the wake-ups, replace it with:\n%s", table.functionSignature(), table.wakeupPayloadProperty(),
+                    replacement);
+        }
     }
 
     /** The script failed on CREATE FUNCTION: a function of that name exists, made for another table. */

@@ -1,5 +1,6 @@
 package io.quarkiverse.leader.runtime;
 
+import java.util.HexFormat;
 import java.util.Optional;
 
 import io.vertx.pgclient.PgException;
@@ -12,15 +13,25 @@ import io.vertx.pgclient.PgException;
  * @param table the table name
  * @param function the name of the SQL function that stores a message and wakes the leader
  * @param wakeupChannel the channel the function notifies on, delivered by PostgreSQL at commit
+ * @param wakeupPayload whether the function's wake-up carries a small message, for the leader to hand over unfetched
  * @param createTable whether missing objects are created
  * @param createTableProperty the setting that switches creation off, named in the error when something is missing
  * @param functionProperty the setting that names the function, named in the error when another table's has its name
  */
 public record MessageTable(Optional<String> schema, String table, String function, String wakeupChannel,
-        boolean createTable, String createTableProperty, String functionProperty) {
+        boolean wakeupPayload, boolean createTable, String createTableProperty, String functionProperty) {
 
     public static final String DEFAULT_TABLE = "quarkus_leader_message";
     public static final String DEFAULT_FUNCTION = "quarkus_leader_send";
+
+    /** A payload of up to this many bytes rides in its wake-up, within {@code NOTIFY}'s 8000 bytes. */
+    static final int WAKEUP_PAYLOAD_BYTES = 2000;
+
+    /** Opens a wake-up that carries its message: a channel's name never starts with it in practice. */
+    static final char WAKEUP_MESSAGE_START = '\u0001';
+
+    /** A comment in the send function's body: the functions of earlier versions wake with the channel's name alone. */
+    static final String WAKEUP_MESSAGE_MARK = "quarkus-leader: a small message rides in its wake-up";
 
     /** SQLSTATE invalid_text_representation: what {@link #ackOneSql(long)} fails with, among others. */
     static final String NOT_PENDING = "22P02";
@@ -52,23 +63,41 @@ public record MessageTable(Optional<String> schema, String table, String functio
                 + "CREATE INDEX IF NOT EXISTS " + Channels.quote(table + "_dead") + " ON " + t
                 + " (channel, id) WHERE dead_at IS NOT NULL;\n"
                 // not OR REPLACE: a function of this name that stores into another table is not taken over
-                + "CREATE FUNCTION " + qualifiedFunction() + "(channel text, payload text) RETURNS bigint"
+                + functionDdl("CREATE FUNCTION");
+    }
+
+    /**
+     * The send function: it stores the message and, at commit, wakes the leader. With {@link #wakeupPayload}, a small
+     * message rides in its wake-up, which the leader reads with {@link WakeupMessage}; otherwise, and for a larger
+     * one, the wake-up names the channel alone.
+     */
+    String functionDdl(String create) {
+        String wakeup = wakeupPayload
+                ? "CASE WHEN octet_length($2) <= " + WAKEUP_PAYLOAD_BYTES + " THEN chr(1) || message_id || ' '"
+                        + " || (extract(epoch FROM stored) * 1000000)::bigint || ' ' || length($1) || ' ' || $1 || $2"
+                        + " ELSE $1 END"
+                : "$1";
+        return create + " " + qualifiedFunction() + "(channel text, payload text) RETURNS bigint"
                 + " LANGUAGE plpgsql AS $quarkus_leader$\n"
-                + "DECLARE message_id bigint;\n"
+                + "DECLARE message_id bigint; stored timestamptz;\n"
                 + "BEGIN\n"
-                + "  INSERT INTO " + t + " (channel, payload) VALUES ($1, $2) RETURNING id INTO message_id;\n"
-                + "  PERFORM pg_notify(" + literal(wakeupChannel) + ", $1);\n"
+                + "  INSERT INTO " + qualifiedName() + " (channel, payload) VALUES ($1, $2) RETURNING id, sent_at"
+                + " INTO message_id, stored;\n"
+                + (wakeupPayload ? "  -- " + WAKEUP_MESSAGE_MARK + "\n" : "")
+                + "  PERFORM pg_notify(" + literal(wakeupChannel) + ", " + wakeup + ");\n"
                 + "  RETURN message_id;\n"
                 + "END\n"
                 + "$quarkus_leader$;";
     }
 
     /**
-     * Whether the table and the function exist ($1 the table, $2 the function's signature), and the schema that
-     * unqualified names are created in.
+     * Whether the table and the function exist ($1 the table, $2 the function's signature), the schema that
+     * unqualified names are created in, and whether the function is one whose wake-up carries small messages.
      */
     String existsSql() {
-        return "SELECT to_regclass($1) IS NOT NULL AND to_regprocedure($2) IS NOT NULL, current_schema()";
+        return "SELECT to_regclass($1) IS NOT NULL AND to_regprocedure($2) IS NOT NULL, current_schema(),"
+                + " (SELECT position(" + literal(WAKEUP_MESSAGE_MARK) + " IN prosrc) > 0 FROM pg_proc"
+                + " WHERE oid = to_regprocedure($2))";
     }
 
     /**
@@ -77,8 +106,13 @@ public record MessageTable(Optional<String> schema, String table, String functio
      */
     MessageTable in(String resolved) {
         return schema.isPresent() ? this
-                : new MessageTable(Optional.of(resolved), table, function, wakeupChannel, createTable,
+                : new MessageTable(Optional.of(resolved), table, function, wakeupChannel, wakeupPayload, createTable,
                         createTableProperty, functionProperty);
+    }
+
+    /** The setting of {@link #wakeupPayload}, beside {@link #createTableProperty}. */
+    String wakeupPayloadProperty() {
+        return createTableProperty.replace("create-table", "wakeup-payload");
     }
 
     /** The function's signature as {@code to_regprocedure} reads it. */
@@ -93,7 +127,8 @@ public record MessageTable(Optional<String> schema, String table, String functio
 
     /**
      * Stores messages $2[i] on channels $1[i] through the function, in one statement and so one transaction: each
-     * message's position (from 1) and its id. The wake-ups of one channel are one notification at commit.
+     * message's position (from 1) and its id. Each small message's wake-up carries it; those of the larger ones of a
+     * channel are one notification at commit.
      */
     String sendManySql() {
         return "SELECT m.n, " + qualifiedFunction() + "(m.channel, m.payload)"
@@ -111,19 +146,38 @@ public record MessageTable(Optional<String> schema, String table, String functio
         return boundedInBytes("id, attempts, sent_at", "channel = $1 AND dead_at IS NULL", "$2", "$3", "$4");
     }
 
+    /**
+     * The digest of a stored message's channel and payload that {@link WakeupMessage#digest()} computes of a
+     * wake-up's: only the message the wake-up came from matches it.
+     */
+    static String storedDigest() {
+        return "sha256(convert_to(channel, 'UTF8') || decode('00', 'hex') || convert_to(payload, 'UTF8'))";
+    }
+
+    /**
+     * Acknowledges message $1, handed over from its wake-up, if its stored row matches the wake-up's digest $2 (a
+     * {@code bytea}): a made-up wake-up acknowledges nothing.
+     */
+    String ackHandedOverSql() {
+        return "DELETE FROM " + qualifiedName() + " WHERE id = $1 AND dead_at IS NULL AND " + storedDigest() + " = $2";
+    }
+
     /** Acknowledges the handled messages $1 (a {@code bigint[]}): their rows go, by primary key. */
     public String ackSql() {
         return "DELETE FROM " + qualifiedName() + " WHERE id = ANY($1)";
     }
 
     /**
-     * Acknowledges message {@code id} alone, inside the fenced transaction of a method that takes the connection, with
+     * Acknowledges {@code message} alone (a message from its wake-up only if the stored row matches it), inside the fenced
+     * transaction of a method that takes the connection, with
      * its COMMIT: a literal, for a simple query. A message that is no longer pending fails it with
      * {@value #NOT_PENDING} and a message quoting {@value #NOT_PENDING_TEXT}, so that COMMIT does not run.
      */
-    String ackOneSql(long id) {
-        return "WITH acked AS (DELETE FROM " + qualifiedName() + " WHERE id = " + id + " AND dead_at IS NULL"
-                + " RETURNING 1) SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE '" + NOT_PENDING_TEXT + "' END)::int"
+    String ackOneSql(DurableMessage message) {
+        String matches = message.digest() == null ? ""
+                : " AND " + storedDigest() + " = decode('" + HexFormat.of().formatHex(message.digest()) + "', 'hex')";
+        return "WITH acked AS (DELETE FROM " + qualifiedName() + " WHERE id = " + message.id() + " AND dead_at IS NULL"
+                + matches + " RETURNING 1) SELECT (CASE WHEN count(*) = 1 THEN '1' ELSE '" + NOT_PENDING_TEXT + "' END)::int"
                 + " FROM acked";
     }
 
@@ -144,12 +198,14 @@ public record MessageTable(Optional<String> schema, String table, String functio
 
     /**
      * Records a failed attempt on message $1 with error $2; when $3, the message becomes a dead letter, out of the
-     * flow (the fetch's partial index leaves it out).
+     * flow (the fetch's partial index leaves it out). $4 is the digest of a message handed over from its wake-up
+     * (null for a fetched one), which the row must match.
      */
     String failedAttemptSql() {
         return "UPDATE " + qualifiedName() + " SET attempts = attempts + 1, last_error = $2,"
         // a dead letter stays one: a deposed leader's late record must not put it back into the flow
-                + " dead_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1 AND dead_at IS NULL";
+                + " dead_at = CASE WHEN $3 THEN clock_timestamp() END WHERE id = $1 AND dead_at IS NULL"
+                + " AND ($4::bytea IS NULL OR " + storedDigest() + " = $4)";
     }
 
     /**

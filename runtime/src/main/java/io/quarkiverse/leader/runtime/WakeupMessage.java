@@ -1,0 +1,84 @@
+package io.quarkiverse.leader.runtime;
+
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.temporal.ChronoUnit;
+
+/**
+ * The message that a wake-up of the send function carries when its payload is small (see
+ * {@link MessageTable#functionDdl}): {@code \u0001<id> <stored at, µs since the epoch> <channel length, in characters>
+ * <channel><payload>}. The leader hands it to its method without fetching it. Any session may NOTIFY, so nothing in it
+ * is trusted beyond the call: the writes on the message check the stored row against its {@link #digest()}.
+ *
+ * @param channel the durable channel
+ * @param id the message's id
+ * @param sentMicros when it was stored, by the database's clock, in microseconds since the epoch
+ * @param payload its payload
+ */
+record WakeupMessage(String channel, long id, long sentMicros, String payload) {
+
+    /**
+     * The message {@code wakeup} carries, or null when it carries none: a wake-up that names its channel alone (a
+     * large message's, or one of a function that sends none) or one that is not the function's at all.
+     */
+    static WakeupMessage parse(String wakeup) {
+        if (!carriesMessage(wakeup)) {
+            return null;
+        }
+        try {
+            int[] at = { 1 };
+            long id = number(wakeup, at);
+            long sentMicros = number(wakeup, at);
+            long channelLength = number(wakeup, at);
+            // the channel's length in characters: no separator that a channel's name could hold is needed
+            int channelEnd = wakeup.offsetByCodePoints(at[0], Math.toIntExact(channelLength));
+            return new WakeupMessage(wakeup.substring(at[0], channelEnd), id, sentMicros, wakeup.substring(channelEnd));
+        } catch (NumberFormatException | IndexOutOfBoundsException | ArithmeticException unreadable) {
+            return null;
+        }
+    }
+
+    /** Whether {@code wakeup} has the form of one that carries its message. */
+    static boolean carriesMessage(String wakeup) {
+        return !wakeup.isEmpty() && wakeup.charAt(0) == MessageTable.WAKEUP_MESSAGE_START;
+    }
+
+    private static long number(String wakeup, int[] at) {
+        int end = wakeup.indexOf(' ', at[0]);
+        if (end < 0) {
+            throw new NumberFormatException("no separator after " + at[0]);
+        }
+        long value = Long.parseLong(wakeup, at[0], end, 10);
+        at[0] = end + 1;
+        return value;
+    }
+
+    /**
+     * As a fetched message: never failed on yet, its size counted here (nothing in a wake-up is trusted), its payload
+     * left unread when larger than {@code maxPayloadBytes}.
+     */
+    DurableMessage message(long maxPayloadBytes) {
+        int size = payload.getBytes(StandardCharsets.UTF_8).length;
+        return new DurableMessage(id, size <= maxPayloadBytes ? payload : null, size, 0,
+                Instant.EPOCH.plus(sentMicros, ChronoUnit.MICROS).atOffset(ZoneOffset.UTC), digest());
+    }
+
+    /**
+     * SHA-256 of the channel and the payload in UTF-8, a NUL byte between them (which no text holds): what
+     * {@link MessageTable#storedDigest()} computes of the row, so that only the stored message itself matches.
+     */
+    byte[] digest() {
+        try {
+            MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
+            sha256.update(channel.getBytes(StandardCharsets.UTF_8));
+            sha256.update((byte) 0);
+            sha256.update(payload.getBytes(StandardCharsets.UTF_8));
+            return sha256.digest();
+        } catch (NoSuchAlgorithmException e) {
+            throw new IllegalStateException("every Java runtime has SHA-256", e);
+        }
+    }
+}
