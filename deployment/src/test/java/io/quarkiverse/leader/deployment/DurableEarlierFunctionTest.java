@@ -22,8 +22,9 @@ import io.quarkiverse.leader.test.TestPostgres;
 import io.quarkus.test.QuarkusUnitTest;
 
 /**
- * A send function of an earlier version wakes the leader with the channel's name alone: its messages are fetched and
- * delivered all the same, and the log gives the statement that replaces it with one whose wake-up carries them.
+ * With {@code durable.wakeup-payload=true}, a send function of an earlier version (its wake-ups name the channel alone)
+ * is used as it is: its messages are fetched and delivered all the same, and the log gives the statement that
+ * replaces it with one whose wake-up carries them.
  */
 class DurableEarlierFunctionTest {
 
@@ -35,6 +36,7 @@ class DurableEarlierFunctionTest {
     static final QuarkusUnitTest TEST = LeaderUnitTest.create(Receiver.class)
             .overrideConfigKey("quarkus.leader.durable.table", earlierStorage())
             .overrideConfigKey("quarkus.leader.durable.function", FUNCTION)
+            .overrideConfigKey("quarkus.leader.durable.wakeup-payload", "true")
             .overrideConfigKey("quarkus.leader.durable.poll-interval", "1h") // only the wake-ups deliver here
             .setLogRecordPredicate(r -> r.getLoggerName().startsWith("io.quarkiverse.leader"))
             .assertLogRecords(records -> assertThat(records).anySatisfy(r -> assertThat(((ExtLogRecord) r)

@@ -50,6 +50,7 @@ class DurableFetchPlanTest {
             TestPostgres.await(conn.query("PREPARE fetch_pending AS " + table.fetchSql())
                     .execute());
             TestPostgres.await(conn.query("PREPARE ack_handled AS " + table.ackSql()).execute());
+            TestPostgres.await(conn.query("PREPARE fetch_on_primary AS " + table.fetchOnPrimarySql()).execute());
             // the parameter types as PostgreSQL infers them for the extension's own prepared statements
             List<Row> types = TestPostgres.await(conn.query("SELECT parameter_types::text FROM pg_prepared_statements"
                     + " WHERE name = 'fetch_pending'").execute()).stream().toList();
@@ -59,6 +60,10 @@ class DurableFetchPlanTest {
             assertThat(fetch).contains("Index Scan using " + TABLE + "_pending").doesNotContain("Seq Scan")
                     .doesNotContain("Sort");
             System.out.println("fetch plan:\n" + fetch);
+            // as the leader sends it, with the primary check in the same statement
+            String onPrimary = plan(conn, "EXPLAIN EXECUTE fetch_on_primary('c7', 100, 3221225472, 8388608)");
+            assertThat(onPrimary).contains("Index Scan using " + TABLE + "_pending").doesNotContain("Seq Scan")
+                    .doesNotContain("Sort");
             assertThat(ack).contains(TABLE + "_pkey").doesNotContain("Seq Scan");
         } finally {
             conn.close();

@@ -114,6 +114,23 @@ final class DatasourcePool {
     }
 
     /**
+     * Runs a statement that reads and asks {@code pg_is_in_recovery()} itself, as the first column of its first row
+     * (it always has one), on a connection to a primary: one statement where {@link #read} sends two, for the reads
+     * that an idle leader repeats. Should it fail, the server is asked apart, as a standby's failure is not used.
+     */
+    Uni<RowSet<Row>> readChecked(String sql, Tuple params) {
+        return onPrimary(conn -> conn.preparedQuery(sql).execute(params)
+                // a standby may fail it before it runs (a table it has not replayed yet): asked apart then
+                .onFailure(e -> !(e instanceof StandbyReached)).recoverWithUni(failure -> conn.query(IN_RECOVERY)
+                        .execute().onFailure().transform(checkFailed -> failure)
+                        .chain(rows -> Uni.createFrom().failure(rows.iterator().next().getBoolean(0)
+                                ? new StandbyReached()
+                                : failure)))
+                .chain(rows -> rows.iterator().next().getBoolean(0) ? Uni.createFrom().failure(new StandbyReached())
+                        : Uni.createFrom().item(rows)));
+    }
+
+    /**
      * Runs {@code work} on a pooled connection and, when the server refuses it as read-only ({@value #READ_ONLY}: the
      * connection reached a standby) or {@link #primaryOnly} finds a standby, ends that connection's backend, so that the
      * pool drops it, and runs it again on another: the pool's next connection goes to the next URL. A refused write

@@ -3,6 +3,7 @@ package io.quarkiverse.leader.runtime;
 import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.Comparator;
 import java.util.List;
 import java.util.concurrent.Executor;
 import java.util.concurrent.atomic.AtomicBoolean;
@@ -216,16 +217,20 @@ final class DurableChannel {
             busy = true;
             again = false;
             caughtUp = false; // until its batch is handled whole: a fetch that fails may leave messages behind
-            bounded(store.ready().chain(() -> pool.read(store.table().fetchSql(),
+            bounded(store.ready().chain(() -> pool.readChecked(store.table().fetchOnPrimarySql(),
                     Tuple.of(method.channel, limits.batchSize(), limits.maxPayloadBytes(), Limits.BATCH_BYTES))))
                     .subscribe().with(rows -> {
                         fetchFailing = false;
                         List<DurableMessage> batch = new ArrayList<>(rows.size());
                         for (Row row : rows) {
+                            if (row.getValue("id") == null) {
+                                continue; // none pending: the row of the primary check alone
+                            }
                             DurableMessage message = DurableMessage.of(row);
                             highestSeen = Math.max(highestSeen, message.id());
                             batch.add(message);
                         }
+                        batch.sort(Comparator.comparingLong(DurableMessage::id)); // a join's rows come in no set order
                         deliver(batch);
                     }, failure -> {
                         if (fetchFailing) { // said once until a fetch succeeds again, not every poll-interval
@@ -374,8 +379,12 @@ final class DurableChannel {
                 return bounded(pool.write(sql, params));
             })
                     .onTermination().invoke(() -> acks--) // on the context: bounded() emits there
-                    .invoke(rows -> metrics.durableDelivered(method.election, method.channel, method.description,
-                            rows.rowCount()))
+                    .invoke(rows -> {
+                        metrics.durableDelivered(method.election, method.channel, method.description, rows.rowCount());
+                        if (first.digest() != null && rows.rowCount() == 0) {
+                            again = true; // its row was not the wake-up's (a trigger of the user's?): a fetch tells
+                        }
+                    })
                     .replaceWithVoid();
         }
 

@@ -4,6 +4,7 @@ import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.TreeMap;
+import java.util.function.BooleanSupplier;
 
 import org.jboss.logging.Logger;
 
@@ -28,12 +29,12 @@ final class DurableDelivery {
     private final String wakeupChannel;
     private final Context context;
     private final Duration pollInterval;
-    private final boolean handOver;
+    private final BooleanSupplier handOver;
     private long pollTimer = -1;
 
     /** {@code handOver}: whether a message that rides in its wake-up goes to its method from there, unfetched. */
     DurableDelivery(List<DurableChannel> channels, String wakeupChannel, Context context, Duration pollInterval,
-            boolean handOver) {
+            BooleanSupplier handOver) {
         channels.forEach(c -> byChannel.put(c.channel(), c));
         this.wakeupChannel = wakeupChannel;
         this.context = context;
@@ -71,7 +72,7 @@ final class DurableDelivery {
         if (durable == null) {
             return; // another election's
         }
-        if (handOver) {
+        if (handOver.getAsBoolean()) {
             durable.offer(carried);
         } else {
             durable.wake();

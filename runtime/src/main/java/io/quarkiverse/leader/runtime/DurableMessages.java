@@ -102,7 +102,7 @@ final class DurableMessages {
                     metrics, fenced));
         }
         delivery = new DurableDelivery(channels, durable.wakeupChannel(), session.context(), durable.pollInterval(),
-                durable.wakeupPayload());
+                store::handsOver);
         return delivery;
     }
 }

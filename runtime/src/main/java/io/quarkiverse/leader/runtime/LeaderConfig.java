@@ -204,15 +204,15 @@ public interface LeaderConfig {
              * Whether the send function's wake-up carries a message whose payload has at most 2000 bytes, and the
              * leader hands such a message to its method from there, without fetching it first: a database round trip
              * less between the commit and the call. PostgreSQL lets every session of the database {@code LISTEN} and
-             * {@code NOTIFY} on any channel, without a privilege: a session that listens on the wake-up channel reads
-             * those payloads, and one that notifies there can have a method that does not take the
-             * {@code SqlConnection} called with a payload of its own (it cannot acknowledge, fail or dead-letter a
-             * stored message, and an exactly-once method's transaction does not commit). Set it to {@code false} where
-             * roles that must not read or send durable messages can connect: the extension then creates the function
-             * with wake-ups that name the channel alone, and the leader fetches every message. The function is created
-             * when missing, never replaced: on a mismatch the log gives the statement that replaces it.
+             * {@code NOTIFY} on any channel, without a privilege: with {@code true}, a session that listens on the
+             * wake-up channel reads those payloads, and one that notifies there can have a method that does not take
+             * the {@code SqlConnection} called with a payload of its own (it cannot acknowledge, fail or dead-letter a
+             * stored message, and an exactly-once method's transaction does not commit). Set it to {@code true} where
+             * every role that can connect to the database may read and send durable messages. The send function is
+             * created to match when missing, never replaced: on a mismatch the log gives the statement that replaces
+             * it, and the leader hands over only what a function made with {@code true} sends.
              */
-            @WithDefault("true")
+            @WithDefault("false")
             boolean wakeupPayload();
 
             /**

@@ -23,6 +23,7 @@ final class MessageStore {
     private final DatasourcePool pool;
     private final Duration timeout;
     private volatile boolean ready;
+    private volatile boolean carriesMessages; // the function's wake-ups carry small messages, as last checked
     private Uni<Void> checking; // guarded by this
 
     MessageStore(MessageTable table, DatasourcePool pool, Duration timeout) {
@@ -84,6 +85,7 @@ final class MessageStore {
                     LOG.infof("Creating the durable message table %s and the function %s", table.qualifiedName(),
                             table.functionSignature());
                     return pool.onPrimary(conn -> conn.query(resolved.ddl()).execute()).replaceWithVoid()
+                            .invoke(() -> carriesMessages = table.wakeupPayload())
                             .onFailure(MessageStore::functionTaken).transform(e -> new MissingStorageException("The"
                                     + " function " + table.functionSignature() + " exists, but the table "
                                     + table.qualifiedName() + " does not: the function stores into another table (an"
@@ -93,8 +95,18 @@ final class MessageStore {
                 });
     }
 
+    /**
+     * Whether the leader may hand over the messages that wake-ups carry: {@code wakeup-payload} is true, and the send
+     * function, as checked, is one whose wake-ups carry them (one that does not never sends them; a wake-up that says
+     * it carries one comes from elsewhere).
+     */
+    boolean handsOver() {
+        return table.wakeupPayload() && carriesMessages;
+    }
+
     /** Says how to replace a function whose wake-ups do not match {@code wakeup-payload}: it is never replaced here. */
     private void carriesMessages(boolean carries, String schema) {
+        carriesMessages = carries;
         String replacement = table.in(schema).functionDdl("CREATE OR REPLACE FUNCTION");
         if (table.wakeupPayload() && !carries) {
             LOG.infof("The send function %s wakes the leader with the channel's name alone (an earlier version's, or"

@@ -33,10 +33,10 @@ public record MessageTable(Optional<String> schema, String table, String functio
     /** A comment in the send function's body: the functions of earlier versions wake with the channel's name alone. */
     static final String WAKEUP_MESSAGE_MARK = "quarkus-leader: a small message rides in its wake-up";
 
-    /** SQLSTATE invalid_text_representation: what {@link #ackOneSql(long)} fails with, among others. */
+    /** SQLSTATE invalid_text_representation: what {@link #ackOneSql(DurableMessage)} fails with, among others. */
     static final String NOT_PENDING = "22P02";
 
-    /** The text whose cast fails in {@link #ackOneSql(long)}: the server's message quotes it, in any language. */
+    /** The text whose cast fails in {@link #ackOneSql(DurableMessage)}: the server's message quotes it, in any language. */
     static final String NOT_PENDING_TEXT = "quarkus-leader: the message is no longer pending";
 
     public String qualifiedName() {
@@ -72,17 +72,21 @@ public record MessageTable(Optional<String> schema, String table, String functio
      * one, the wake-up names the channel alone.
      */
     String functionDdl(String create) {
+        // built from the row as stored: a trigger of the user's may have changed what the caller passed
         String wakeup = wakeupPayload
-                ? "CASE WHEN octet_length($2) <= " + WAKEUP_PAYLOAD_BYTES + " THEN chr(1) || message_id || ' '"
-                        + " || (extract(epoch FROM stored) * 1000000)::bigint || ' ' || length($1) || ' ' || $1 || $2"
-                        + " ELSE $1 END"
-                : "$1";
+                ? "CASE WHEN octet_length(stored_payload) <= " + WAKEUP_PAYLOAD_BYTES + " THEN chr(1) || message_id"
+                        + " || ' ' || (extract(epoch FROM stored) * 1000000)::bigint || ' '"
+                        + " || octet_length(convert_to(stored_channel, 'UTF8')) || ' ' || stored_channel || stored_payload"
+                        + " ELSE stored_channel END"
+                : "stored_channel";
         return create + " " + qualifiedFunction() + "(channel text, payload text) RETURNS bigint"
                 + " LANGUAGE plpgsql AS $quarkus_leader$\n"
-                + "DECLARE message_id bigint; stored timestamptz;\n"
+                + "DECLARE message_id bigint; stored timestamptz; stored_channel text; stored_payload text;\n"
                 + "BEGIN\n"
-                + "  INSERT INTO " + qualifiedName() + " (channel, payload) VALUES ($1, $2) RETURNING id, sent_at"
-                + " INTO message_id, stored;\n"
+                // qualified: the parameters have the columns' names
+                + "  INSERT INTO " + qualifiedName() + " AS m (channel, payload) VALUES ($1, $2)"
+                + " RETURNING m.id, m.sent_at, m.channel, m.payload"
+                + " INTO message_id, stored, stored_channel, stored_payload;\n"
                 + (wakeupPayload ? "  -- " + WAKEUP_MESSAGE_MARK + "\n" : "")
                 + "  PERFORM pg_notify(" + literal(wakeupChannel) + ", " + wakeup + ");\n"
                 + "  RETURN message_id;\n"
@@ -162,6 +166,15 @@ public record MessageTable(Optional<String> schema, String table, String functio
         return "DELETE FROM " + qualifiedName() + " WHERE id = $1 AND dead_at IS NULL AND " + storedDigest() + " = $2";
     }
 
+    /**
+     * {@link #fetchSql()} with the server's {@code pg_is_in_recovery()} as the first column of every row, and one row
+     * without a message (a null id) when none is pending: the leader's fetch and its primary check in one statement.
+     */
+    public String fetchOnPrimarySql() {
+        return "SELECT pg_is_in_recovery() AS standby, pending.* FROM (SELECT 1) one LEFT JOIN LATERAL (" + fetchSql()
+                + ") pending ON true";
+    }
+
     /** Acknowledges the handled messages $1 (a {@code bigint[]}): their rows go, by primary key. */
     public String ackSql() {
         return "DELETE FROM " + qualifiedName() + " WHERE id = ANY($1)";
@@ -182,7 +195,7 @@ public record MessageTable(Optional<String> schema, String table, String functio
     }
 
     /**
-     * Whether {@code error} is the failure of {@link #ackOneSql(long)}: the code alone is too common (a bad cast of a
+     * Whether {@code error} is the failure of {@link #ackOneSql(DurableMessage)}: the code alone is too common (a bad cast of a
      * deferred trigger at COMMIT gives it too), the text it quotes is the extension's own.
      */
     static boolean notPending(PgException error) {

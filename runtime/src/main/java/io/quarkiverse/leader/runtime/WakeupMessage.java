@@ -9,8 +9,8 @@ import java.time.temporal.ChronoUnit;
 
 /**
  * The message that a wake-up of the send function carries when its payload is small (see
- * {@link MessageTable#functionDdl}): {@code \u0001<id> <stored at, µs since the epoch> <channel length, in characters>
- * <channel><payload>}. The leader hands it to its method without fetching it. Any session may NOTIFY, so nothing in it
+ * {@link MessageTable#functionDdl}): {@code \u0001<id> <stored at, µs since the epoch> <channel length, in bytes of
+ * UTF-8> <channel><payload>}. The leader hands it to its method without fetching it. Any session may NOTIFY, so nothing in it
  * is trusted beyond the call: the writes on the message check the stored row against its {@link #digest()}.
  *
  * @param channel the durable channel
@@ -32,11 +32,11 @@ record WakeupMessage(String channel, long id, long sentMicros, String payload) {
             int[] at = { 1 };
             long id = number(wakeup, at);
             long sentMicros = number(wakeup, at);
-            long channelLength = number(wakeup, at);
-            // the channel's length in characters: no separator that a channel's name could hold is needed
-            int channelEnd = wakeup.offsetByCodePoints(at[0], Math.toIntExact(channelLength));
+            long channelBytes = number(wakeup, at);
+            // the channel's length: no separator that a channel's name could hold is needed
+            int channelEnd = endOfUtf8(wakeup, at[0], channelBytes);
             return new WakeupMessage(wakeup.substring(at[0], channelEnd), id, sentMicros, wakeup.substring(channelEnd));
-        } catch (NumberFormatException | IndexOutOfBoundsException | ArithmeticException unreadable) {
+        } catch (NumberFormatException | IndexOutOfBoundsException unreadable) {
             return null;
         }
     }
@@ -44,6 +44,21 @@ record WakeupMessage(String channel, long id, long sentMicros, String payload) {
     /** Whether {@code wakeup} has the form of one that carries its message. */
     static boolean carriesMessage(String wakeup) {
         return !wakeup.isEmpty() && wakeup.charAt(0) == MessageTable.WAKEUP_MESSAGE_START;
+    }
+
+    /** Where the characters from {@code start} that take {@code bytes} bytes of UTF-8 end. */
+    private static int endOfUtf8(String text, int start, long bytes) {
+        int at = start;
+        long counted = 0;
+        while (counted < bytes) {
+            int codePoint = text.codePointAt(at); // past the end: IndexOutOfBoundsException
+            counted += codePoint < 0x80 ? 1 : codePoint < 0x800 ? 2 : codePoint < 0x10000 ? 3 : 4;
+            at += Character.charCount(codePoint);
+        }
+        if (counted != bytes) {
+            throw new NumberFormatException("the channel's length ends inside a character");
+        }
+        return at;
     }
 
     private static long number(String wakeup, int[] at) {
