@@ -195,7 +195,7 @@ public interface LeaderConfig {
 
             /**
              * The channel on which the send function wakes the leader up when its transaction commits; the payload is
-             * the durable channel's name, followed by the message itself when its payload has at most 2000 bytes.
+             * the durable channel's name (with {@code wakeup-payload}, a small message itself, see there).
              */
             @WithDefault("quarkus_leader_wakeup")
             String wakeupChannel();

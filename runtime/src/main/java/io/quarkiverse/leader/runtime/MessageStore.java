@@ -61,13 +61,23 @@ final class MessageStore {
         checking = null; // a failed check is not remembered: the next send checks again
     }
 
-    private Uni<Void> checkOrCreate() {
+    /** Whether the table and the function exist, the schema unqualified names go to, and the function's kind. */
+    private Uni<Row> check() {
         return pool.read(table.existsSql(), Tuple.of(table.qualifiedName(), table.functionSignature()))
-                .chain(rows -> {
-                    Row row = rows.iterator().next();
+                .map(rows -> rows.iterator().next());
+    }
+
+    /** They exist: what the function's wake-ups are, said when it does not match the setting. */
+    private Uni<Void> found(Row row) {
+        carriesMessages(row.getBoolean(2), row.getString(1));
+        return Uni.createFrom().voidItem();
+    }
+
+    private Uni<Void> checkOrCreate() {
+        return check()
+                .chain(row -> {
                     if (row.getBoolean(0)) {
-                        carriesMessages(row.getBoolean(2), row.getString(1));
-                        return Uni.createFrom().voidItem();
+                        return found(row);
                     }
                     String schema = row.getString(1);
                     if (schema == null) {
@@ -86,6 +96,9 @@ final class MessageStore {
                             table.functionSignature());
                     return pool.onPrimary(conn -> conn.query(resolved.ddl()).execute()).replaceWithVoid()
                             .invoke(() -> carriesMessages = table.wakeupPayload())
+                            // another instance's script may have won between the check and this one: look again
+                            .onFailure(MessageStore::functionTaken).recoverWithUni(e -> check()
+                                    .chain(again -> again.getBoolean(0) ? found(again) : Uni.createFrom().failure(e)))
                             .onFailure(MessageStore::functionTaken).transform(e -> new MissingStorageException("The"
                                     + " function " + table.functionSignature() + " exists, but the table "
                                     + table.qualifiedName() + " does not: the function stores into another table (an"
@@ -111,7 +124,8 @@ final class MessageStore {
         if (table.wakeupPayload() && !carries) {
             LOG.infof("The send function %s wakes the leader with the channel's name alone (an earlier version's, or"
                     + " one made with %s=false), so the leader fetches each message before its method is called. To let"
-                    + " a small message ride in its wake-up, a round trip less, replace it with:\n%s",
+                    + " a small message ride in its wake-up, a round trip less, replace it with the statement below;"
+                    + " instances read the function's body when they start:\n%s",
                     table.functionSignature(), table.wakeupPayloadProperty(), replacement);
         } else if (!table.wakeupPayload() && carries) {
             LOG.warnf("The send function %s puts small messages into its wake-ups, which every session of the database"
