@@ -167,7 +167,7 @@ final class DurableChannel {
             WakeupMessage taken = offered.getAndSet(null);
             Run current = run;
             if (current != null) {
-                current.offer(taken.message(limits.maxPayloadBytes()));
+                current.offer(taken);
             }
         });
     }
@@ -194,7 +194,7 @@ final class DurableChannel {
          * knows, and when its id is above every id seen: a wake-up may reach the leader after a fetch that its commit
          * came before has brought the message, and a late commit of a lower id is the fetch's to bring.
          */
-        void offer(DurableMessage message) {
+        void offer(WakeupMessage message) {
             if (busy || !caughtUp || message.id() <= highestSeen || !current()
                     || System.nanoTime() - pausedUntil < 0) {
                 wake();
@@ -203,7 +203,7 @@ final class DurableChannel {
             highestSeen = message.id();
             busy = true;
             again = false;
-            deliver(List.of(message));
+            deliver(List.of(message.message(limits.maxPayloadBytes()))); // its digest only for one handed over
         }
 
         private boolean current() {

@@ -76,9 +76,9 @@ record WakeupMessage(String channel, long id, long sentMicros, String payload) {
      * left unread when larger than {@code maxPayloadBytes}.
      */
     DurableMessage message(long maxPayloadBytes) {
-        int size = payload.getBytes(StandardCharsets.UTF_8).length;
-        return new DurableMessage(id, size <= maxPayloadBytes ? payload : null, size, 0,
-                Instant.EPOCH.plus(sentMicros, ChronoUnit.MICROS).atOffset(ZoneOffset.UTC), digest());
+        byte[] utf8 = payload.getBytes(StandardCharsets.UTF_8);
+        return new DurableMessage(id, utf8.length <= maxPayloadBytes ? payload : null, utf8.length, 0,
+                Instant.EPOCH.plus(sentMicros, ChronoUnit.MICROS).atOffset(ZoneOffset.UTC), digest(utf8));
     }
 
     /**
@@ -86,11 +86,15 @@ record WakeupMessage(String channel, long id, long sentMicros, String payload) {
      * {@link MessageTable#storedDigest()} computes of the row, so that only the stored message itself matches.
      */
     byte[] digest() {
+        return digest(payload.getBytes(StandardCharsets.UTF_8));
+    }
+
+    private byte[] digest(byte[] utf8Payload) {
         try {
             MessageDigest sha256 = MessageDigest.getInstance("SHA-256");
             sha256.update(channel.getBytes(StandardCharsets.UTF_8));
             sha256.update((byte) 0);
-            sha256.update(payload.getBytes(StandardCharsets.UTF_8));
+            sha256.update(utf8Payload);
             return sha256.digest();
         } catch (NoSuchAlgorithmException e) {
             throw new IllegalStateException("every Java runtime has SHA-256", e);
